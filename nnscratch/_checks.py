@@ -1,0 +1,110 @@
+"""Input validation shared by the library: clear errors that say what was expected and what came.
+
+These helpers are private; every public function that takes arrays or numbers from a
+student goes through them, so a mistake is reported where it is made, in plain words.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["as_array", "as_batch", "as_labels", "check_positive", "check_same_length"]
+
+
+def as_array(x: object, name: str = "input") -> np.ndarray:
+    """Return ``x`` as a floating NumPy array (float32 stays float32, the rest becomes float64).
+
+    Raises:
+        TypeError: if ``x`` cannot be read as numbers.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - numpy itself is very permissive
+        raise TypeError(f"{name} must be array-like numbers, got {type(x).__name__}") from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must contain numbers, got an array of dtype {arr.dtype}")
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    return arr.astype(np.float64)
+
+
+def as_batch(x: object, name: str = "input", features: int | None = None) -> np.ndarray:
+    """Return ``x`` as a 2-D float batch of shape ``(n, features)``.
+
+    Raises:
+        ValueError: if ``x`` is not 2-D or its width differs from ``features``.
+    """
+    arr = as_array(x, name)
+    if arr.ndim != 2:
+        hint = (
+            f" (for one sample use x.reshape(1, -1), shape (1, {arr.shape[0]}))"
+            if arr.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be a 2-D batch of shape (n, features), got shape {arr.shape}{hint}"
+        )
+    if features is not None and arr.shape[1] != features:
+        raise ValueError(
+            f"{name} must have {features} features per sample (shape (n, {features})), "
+            f"got shape {arr.shape}"
+        )
+    return arr
+
+
+def as_labels(y: object, num_classes: int | None = None, name: str = "labels") -> np.ndarray:
+    """Return integer class labels of shape ``(n,)``, checked to lie in ``[0, num_classes)``.
+
+    Raises:
+        TypeError: if the labels are not whole numbers.
+        ValueError: if they are not 1-D or fall outside the class range.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class indices, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
+            arr = arr.astype(np.int64)
+        elif arr.size == 0:
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be integer class indices, got dtype {arr.dtype}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got a label {int(arr.min())}")
+    if num_classes is not None and arr.size and arr.max() >= num_classes:
+        raise ValueError(
+            f"{name} must lie in [0, {num_classes - 1}] for {num_classes} classes, "
+            f"got a label {int(arr.max())}"
+        )
+    return arr.astype(np.int64, copy=False)
+
+
+def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float after checking it is a real number > 0 (or >= 0).
+
+    Raises:
+        TypeError: if ``value`` is not a real number (a string, say).
+        ValueError: if it is negative, zero when not allowed, or not finite.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_same_length(X: np.ndarray, y: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``X`` and ``y`` have the same number of samples."""
+    if len(X) != len(y):
+        raise ValueError(
+            f"X and y must have the same number of samples, got {len(X)} inputs "
+            f"and {len(y)} targets"
+        )

@@ -1,0 +1,339 @@
+"""Layers as forward/backward pairs, and the containers that chain them.
+
+Every module caches in ``forward`` what its ``backward`` needs. ``backward(grad_out)``
+takes dL/d(output) and returns dL/d(input), adding parameter gradients into
+``Parameter.grad`` (accumulating, like torch, until ``zero_grad()``).
+Shapes are ``(batch, features)``; names and conventions follow ``torch.nn``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from ._checks import as_array, as_batch
+from ._rng import as_generator
+from .functional import relu, sigmoid
+
+__all__ = [
+    "Parameter",
+    "Module",
+    "Linear",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "Dropout",
+    "Flatten",
+    "Sequential",
+    "MLP",
+]
+
+
+class Parameter:
+    """A trainable array ``data`` together with its gradient ``grad`` (same shape, starts at 0)."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data = np.asarray(data)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``data``."""
+        return self.data.shape
+
+    def zero_grad(self) -> None:
+        """Reset ``grad`` to zeros, in place."""
+        self.grad[...] = 0
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer: ``module(x)`` calls ``forward(x)``; ``backward`` goes back.
+
+    Subclasses set ``Parameter`` attributes (found by ``parameters()``) and child modules.
+    """
+
+    training: bool = True
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """Compute the output from input ``x`` and cache what ``backward`` needs."""
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """Given dL/d(output), accumulate parameter gradients and return dL/d(input)."""
+        raise NotImplementedError
+
+    def children(self) -> list[Module]:
+        """Direct sub-modules, in definition order."""
+        return [v for v in vars(self).values() if isinstance(v, Module)]
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters, in layer order, weight before bias (like torch)."""
+        params = [v for v in vars(self).values() if isinstance(v, Parameter)]
+        for child in self.children():
+            params.extend(child.parameters())
+        return params
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch to training mode (dropout active); returns ``self``."""
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (dropout off); returns ``self``."""
+        return self.train(False)
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters."""
+        return int(sum(p.data.size for p in self.parameters()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Linear(Module):
+    """Fully connected layer ``y = x @ W.T + b``.
+
+    Shapes: input ``(n, in_features)``, output ``(n, out_features)``;
+    ``weight`` is ``(out_features, in_features)`` and ``bias`` ``(out_features,)`` as in torch.
+    ``init`` is ``"he"`` (normal, std sqrt(2/in)), ``"xavier"`` (normal, std sqrt(2/(in+out))),
+    ``"torch"`` (uniform +-1/sqrt(in), torch's default), ``"zeros"``, or a float std.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        bias: bool = True,
+        init: str | float = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: type | np.dtype = np.float64,
+    ) -> None:
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        gen = as_generator(rng)
+        shape = (self.out_features, self.in_features)
+        if init == "he":
+            w = gen.normal(0.0, np.sqrt(2.0 / in_features), shape)
+        elif init == "xavier":
+            w = gen.normal(0.0, np.sqrt(2.0 / (in_features + out_features)), shape)
+        elif init == "torch":
+            bound = 1.0 / np.sqrt(in_features)
+            w = gen.uniform(-bound, bound, shape)
+        elif init == "zeros":
+            w = np.zeros(shape)
+        elif isinstance(init, (int, float)) and not isinstance(init, bool):
+            w = gen.normal(0.0, float(init), shape)
+        else:
+            raise ValueError(
+                f"init must be 'he', 'xavier', 'torch', 'zeros' or a float std, got {init!r}"
+            )
+        self.weight = Parameter(w.astype(self.dtype))
+        if bias:
+            if init == "torch":
+                b = gen.uniform(-1.0 / np.sqrt(in_features), 1.0 / np.sqrt(in_features), shape[0])
+            else:
+                b = np.zeros(self.out_features)
+            self.bias: Parameter | None = Parameter(b.astype(self.dtype))
+        else:
+            self.bias = None
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(n, in_features) -> (n, out_features)``."""
+        x = as_batch(x, f"input to {self!r}", self.in_features)
+        self._x = x
+        out = x @ self.weight.data.T
+        if self.bias is not None:
+            out += self.bias.data
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (n, out) -> grad_in (n, in)``; adds dW = g.T @ x and db = sum(g) to grads."""
+        if self._x is None:
+            raise RuntimeError("call forward before backward")
+        grad_out = as_batch(grad_out, "grad_out", self.out_features)
+        self.weight.grad += grad_out.T @ self._x
+        if self.bias is not None:
+            self.bias.grad += grad_out.sum(axis=0)
+        return grad_out @ self.weight.data
+
+    def __repr__(self) -> str:
+        return (
+            f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None})"
+        )
+
+
+class ReLU(Module):
+    """Elementwise max(0, x); backward passes the gradient where x > 0. Shape preserved."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x)
+        self._mask = x > 0
+        return relu(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * self._mask
+
+
+class Sigmoid(Module):
+    """Elementwise logistic function; backward uses the cached output s: g * s * (1 - s)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._out = sigmoid(x)
+        return self._out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        s = self._out
+        return grad_out * s * (1 - s)
+
+
+class Tanh(Module):
+    """Elementwise tanh; backward uses the cached output t: g * (1 - t**2)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._out = np.tanh(as_array(x))
+        return self._out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        t = self._out
+        return grad_out * (1 - t * t)
+
+
+class Dropout(Module):
+    """Inverted dropout like ``torch.nn.Dropout``: in training, zero each input with probability
+    ``p`` and scale survivors by 1/(1-p); in eval mode, the identity. Shape preserved."""
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise ValueError(f"Dropout probability p must be a number in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._rng = as_generator(rng)
+        self._mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x)
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = self._rng.random(x.shape) >= self.p
+        self._mask = keep.astype(x.dtype) / (1 - self.p)
+        return x * self._mask
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out if self._mask is None else grad_out * self._mask
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+class Flatten(Module):
+    """Flatten every axis after the first: ``(n, d1, d2, ...) -> (n, d1*d2*...)``."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x)
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out.reshape(self._shape)
+
+
+class Sequential(Module):
+    """Modules applied in order; backward runs them in reverse. Iterable, indexable and sized."""
+
+    def __init__(self, *modules: Module) -> None:
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential item {i} must be a Module, got {type(m).__name__}")
+        self.modules: list[Module] = list(modules)
+
+    def children(self) -> list[Module]:
+        return list(self.modules)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for m in self.modules:
+            x = m(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        for m in reversed(self.modules):
+            grad_out = m.backward(grad_out)
+        return grad_out
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.modules)
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __getitem__(self, i: int | slice) -> Module:
+        if isinstance(i, slice):
+            return Sequential(*self.modules[i])
+        return self.modules[i]
+
+    def __repr__(self) -> str:
+        inner = "\n".join(f"  ({i}): {m!r}" for i, m in enumerate(self.modules))
+        return f"{type(self).__name__}(\n{inner}\n)"
+
+
+_ACTIVATIONS: dict[str, type[Module]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+class MLP(Sequential):
+    """Multilayer perceptron: ``Linear`` layers of the given ``sizes`` with an activation between.
+
+    ``MLP([64, 32, 10])`` is ``Linear(64, 32), ReLU(), Linear(32, 10)``; the last layer has no
+    activation (it outputs logits). Input ``(n, sizes[0])``, output ``(n, sizes[-1])``.
+    He initialisation for ReLU, Xavier for sigmoid/tanh unless ``init`` says otherwise.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        rng: np.random.Generator | int | None = None,
+        *,
+        init: str | float | None = None,
+        dropout: float = 0.0,
+        dtype: type | np.dtype = np.float64,
+    ) -> None:
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
+        gen = as_generator(rng)
+        if init is None:
+            init = "he" if activation == "relu" else "xavier"
+        modules: list[Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            modules.append(Linear(fan_in, fan_out, init=init, rng=gen, dtype=dtype))
+            if i < len(sizes) - 2:
+                modules.append(_ACTIVATIONS[activation]())
+                if dropout:
+                    modules.append(Dropout(dropout, rng=gen))
+        super().__init__(*modules)
+        self.sizes = sizes

@@ -1,0 +1,130 @@
+"""Loss functions with a hand-written backward pass, numerically matching ``torch.nn``.
+
+Each loss is a small object: ``loss(pred, target)`` returns the mean loss as a Python
+float and caches what ``loss.backward()`` needs; ``backward()`` returns dL/dpred with
+the shape of ``pred``. Defaults follow torch (mean reduction).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, as_batch, as_labels
+from .functional import log_softmax, sigmoid, softmax
+
+__all__ = ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
+
+
+class Loss:
+    """Base class: ``loss(pred, target)`` returns a float; ``backward()`` gives dL/dpred."""
+
+    _grad: np.ndarray | None = None
+
+    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(pred, target)
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        """Return dL/dpred for the last call, shape of ``pred``."""
+        if self._grad is None:
+            raise RuntimeError(
+                f"call the {type(self).__name__} on (pred, target) before backward()"
+            )
+        return self._grad
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _matching(pred: object, target: object) -> tuple[np.ndarray, np.ndarray]:
+    p = as_array(pred, "pred")
+    t = as_array(target, "target").astype(p.dtype, copy=False)
+    if p.shape != t.shape:
+        raise ValueError(f"pred and target must have the same shape, got {p.shape} and {t.shape}")
+    if p.size == 0:
+        raise ValueError("pred is empty: a loss needs at least one sample")
+    return p, t
+
+
+class MSELoss(Loss):
+    """Mean squared error, mean((pred - target)**2) over every element, like ``torch.nn.MSELoss``.
+
+    Shapes: ``pred`` and ``target`` any matching shape; ``backward()`` has that shape.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        p, t = _matching(pred, target)
+        diff = p - t
+        self._grad = (2.0 / diff.size) * diff
+        return float(np.mean(diff * diff))
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities in [0, 1], like ``torch.nn.BCELoss``.
+
+    L = -mean(t * log p + (1 - t) * log(1 - p)); logs are clamped at -100 as torch does.
+    Shapes: ``pred`` and ``target`` any matching shape.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        p, t = _matching(pred, target)
+        if np.any((p < 0) | (p > 1)):
+            raise ValueError(
+                "BCELoss expects probabilities in [0, 1]; for raw scores (logits) use "
+                "BCEWithLogitsLoss"
+            )
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100.0)
+            log_1mp = np.maximum(np.log1p(-p), -100.0)
+        # torch's gradient: (p - t) / max((1 - p) * p, eps) with eps = 1e-12
+        self._grad = (p - t) / np.maximum((1 - p) * p, 1e-12) / p.size
+        return float(-np.mean(t * log_p + (1 - t) * log_1mp))
+
+
+class BCEWithLogitsLoss(Loss):
+    """Sigmoid + binary cross-entropy in one stable step, like ``torch.nn.BCEWithLogitsLoss``.
+
+    L = mean(max(z, 0) - z * t + log(1 + exp(-|z|))) for logits ``z``; the gradient is
+    (sigmoid(z) - t) / N. Shapes: ``pred`` (logits) and ``target`` any matching shape.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        z, t = _matching(pred, target)
+        self._grad = (sigmoid(z) - t) / z.size
+        return float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax + negative log-likelihood on logits, like ``torch.nn.CrossEntropyLoss``.
+
+    Shapes: ``pred`` logits ``(n, C)``; ``target`` integer labels ``(n,)`` in ``[0, C)`` or
+    class probabilities ``(n, C)``. ``backward()`` returns ``(softmax(pred) - onehot) / n``.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        z = as_batch(pred, "pred (logits)")
+        n, num_classes = z.shape
+        if n == 0:
+            raise ValueError("pred is empty: a loss needs at least one sample")
+        log_p = log_softmax(z, axis=1)
+        t = np.asarray(target)
+        if t.ndim == 2:
+            probs = as_array(t, "target").astype(z.dtype, copy=False)
+            if probs.shape != z.shape:
+                raise ValueError(
+                    f"probability targets must have the logits' shape {z.shape}, got {probs.shape}"
+                )
+        else:
+            if t.ndim != 1 or t.shape[0] != n:
+                raise ValueError(
+                    f"target must be {n} integer labels of shape ({n},) or probabilities of "
+                    f"shape {z.shape}, got shape {t.shape}"
+                )
+            labels = as_labels(t, num_classes, "target")
+            probs = np.zeros_like(z)
+            probs[np.arange(n), labels] = 1
+        # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t (sum(t) = 1 for labels)
+        self._grad = (softmax(z, axis=1) * probs.sum(axis=1, keepdims=True) - probs) / n
+        return float(-np.sum(probs * log_p) / n)

@@ -1,0 +1,236 @@
+"""Optimisers and learning-rate schedules, with the update equations of ``torch.optim``.
+
+An optimiser holds a list of ``Parameter`` s; ``step()`` updates each ``data`` in place
+from its ``grad``, and ``zero_grad()`` clears the gradients. Given the same gradients,
+the trajectories agree with torch step for step (tested in float64).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._checks import check_positive
+from .layers import Parameter
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adagrad",
+    "Adam",
+    "LRScheduler",
+    "StepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+]
+
+
+class Optimizer:
+    """Base class: keeps ``params``, the learning rate ``lr`` and per-parameter ``state``."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(
+                "optimizer got an empty parameter list (did you pass model.parameters()?)"
+            )
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Parameter):
+                raise TypeError(
+                    f"optimizer params must be nnscratch Parameters, item {i} is {type(p).__name__}"
+                )
+        self.lr = check_positive(lr, "learning rate lr", allow_zero=True)
+        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Apply one update to every parameter from its current ``grad``."""
+        self.steps += 1
+        for p, state in zip(self.params, self.state, strict=True):
+            self._update(p, state)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and L2 weight decay (torch's form).
+
+    g = grad + weight_decay * w;  v = momentum * v + g (v = g on the first step);  w -= lr * v.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = check_positive(momentum, "momentum", allow_zero=True)
+        self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g = p.grad
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if self.momentum:
+            if "velocity" not in state:
+                state["velocity"] = g.copy()
+            else:
+                state["velocity"] *= self.momentum
+                state["velocity"] += g
+            g = state["velocity"]
+        p.data -= self.lr * g
+
+
+class RMSprop(Optimizer):
+    """RMSprop: s = alpha * s + (1 - alpha) * g**2;  w -= lr * g / (sqrt(s) + eps)."""
+
+    def __init__(
+        self, params: Iterable[Parameter], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = check_positive(alpha, "alpha", allow_zero=True)
+        self.eps = check_positive(eps, "eps", allow_zero=True)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g = p.grad
+        s = state.setdefault("square_avg", np.zeros_like(p.data))
+        s *= self.alpha
+        s += (1 - self.alpha) * g * g
+        p.data -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: s += g**2;  w -= lr * g / (sqrt(s) + eps)."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float = 0.01, eps: float = 1e-10) -> None:
+        super().__init__(params, lr)
+        self.eps = check_positive(eps, "eps", allow_zero=True)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        g = p.grad
+        s = state.setdefault("sum", np.zeros_like(p.data))
+        s += g * g
+        p.data -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam with bias correction and optional L2 weight decay (torch's ``Adam``, not ``AdamW``).
+
+    g = grad + wd * w;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g**2;
+    w -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if len(betas) != 2 or not all(
+            0 <= check_positive(b, "beta", allow_zero=True) < 1 for b in betas
+        ):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = check_positive(eps, "eps", allow_zero=True)
+        self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+
+    def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
+        b1, b2 = self.betas
+        g = p.grad
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        m = state.setdefault("exp_avg", np.zeros_like(p.data))
+        v = state.setdefault("exp_avg_sq", np.zeros_like(p.data))
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        t = self.steps
+        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        p.data -= (self.lr / (1 - b1**t)) * m / denom
+
+
+class LRScheduler:
+    """Base class of learning-rate schedules: call ``step()`` once per epoch, after training it.
+
+    ``get_lr(epoch)`` gives the rate for an epoch; ``step()`` writes it into ``optimizer.lr``.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"a schedule needs an nnscratch optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.epoch = 0
+
+    def get_lr(self, epoch: int) -> float:  # pragma: no cover - abstract
+        """Learning rate to use in epoch ``epoch`` (0-based)."""
+        raise NotImplementedError
+
+    def step(self) -> float:
+        """Advance one epoch; set and return the optimizer's new learning rate."""
+        self.epoch += 1
+        self.optimizer.lr = self.get_lr(self.epoch)
+        return self.optimizer.lr
+
+
+class StepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every ``step_size`` epochs: lr0 * gamma**(epoch // step)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        super().__init__(optimizer)
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"step_size must be a positive int, got {step_size!r}")
+        self.step_size = step_size
+        self.gamma = check_positive(gamma, "gamma")
+
+    def get_lr(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch: lr0 * gamma**epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer)
+        self.gamma = check_positive(gamma, "gamma")
+
+    def get_lr(self, epoch: int) -> float:
+        return self.base_lr * self.gamma**epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine decay from lr0 to ``eta_min`` over ``T_max`` epochs (torch's closed form)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+        super().__init__(optimizer)
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"T_max must be a positive int, got {T_max!r}")
+        self.T_max = T_max
+        self.eta_min = check_positive(eta_min, "eta_min", allow_zero=True)
+
+    def get_lr(self, epoch: int) -> float:
+        e = min(epoch, self.T_max)
+        return (
+            self.eta_min
+            + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+        )
