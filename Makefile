@@ -31,8 +31,11 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
 
+# Jupyter refuses to run as root unless told; containers and CI often are root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(NB_ENV) $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
