@@ -29,8 +29,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-z)), computed without overflow. Shape: same as ``z``."""
     z = as_array(z, "z")
     # exp(-|z|) never overflows; pick the algebraically equal form for each sign.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    # Underflow to 0 is the right answer for very negative z, so it is not reported.
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
 def sigmoid_grad(z: np.ndarray) -> np.ndarray:
@@ -72,7 +74,8 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log(softmax(z)) along ``axis``, computed as z - max - log(sum(exp(z - max)))."""
     z = as_array(z, "z")
     shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    with np.errstate(under="ignore"):  # exp of a very negative number is 0, harmlessly
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -81,8 +84,9 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     Shape: same as ``z``; each slice along ``axis`` sums to 1.
     """
     z = as_array(z, "z")
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    with np.errstate(under="ignore"):  # exp of a very negative number is 0, harmlessly
+        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:

@@ -8,6 +8,7 @@ Shapes are ``(batch, features)``; names and conventions follow ``torch.nn``.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -225,7 +226,11 @@ class Dropout(Module):
     ``p`` and scale survivors by 1/(1-p); in eval mode, the identity. Shape preserved."""
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(
+                f"Dropout probability p must be a number, got {p!r} ({type(p).__name__})"
+            )
+        if not 0 <= p < 1:
             raise ValueError(f"Dropout probability p must be a number in [0, 1), got {p!r}")
         self.p = float(p)
         self._rng = as_generator(rng)

@@ -93,7 +93,9 @@ class BCEWithLogitsLoss(Loss):
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         z, t = _matching(pred, target)
         self._grad = (sigmoid(z) - t) / z.size
-        return float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
+        with np.errstate(under="ignore"):  # exp(-|z|) underflows to 0 for large |z|, harmlessly
+            softplus = np.log1p(np.exp(-np.abs(z)))
+        return float(np.mean(np.maximum(z, 0) - z * t + softplus))
 
 
 class CrossEntropyLoss(Loss):

@@ -219,7 +219,11 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine decay from lr0 to ``eta_min`` over ``T_max`` epochs (torch's closed form)."""
+    """Cosine decay from lr0 to ``eta_min`` over ``T_max`` epochs (torch's closed form).
+
+    lr = eta_min + (lr0 - eta_min) * (1 + cos(pi * epoch / T_max)) / 2. As in torch, the
+    cosine goes on after ``T_max``: the rate climbs back to lr0 by epoch ``2 * T_max``.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         super().__init__(optimizer)
@@ -229,8 +233,7 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = check_positive(eta_min, "eta_min", allow_zero=True)
 
     def get_lr(self, epoch: int) -> float:
-        e = min(epoch, self.T_max)
         return (
             self.eta_min
-            + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+            + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
         )

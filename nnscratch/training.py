@@ -14,13 +14,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_batch, check_same_length
+from ._checks import as_batch, as_labels, check_same_length
+from ._rng import as_generator
 from .data import iterate_minibatches
 from .layers import Module
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from .optim import LRScheduler, Optimizer
 
-__all__ = ["History", "TrainingDiverged", "fit", "predict", "predict_proba", "accuracy", "evaluate"]
+__all__ = [
+    "History",
+    "TrainingDiverged",
+    "fit",
+    "predict",
+    "predict_proba",
+    "accuracy",
+    "evaluate",
+    "confusion_matrix",
+]
 
 
 class TrainingDiverged(FloatingPointError):
@@ -96,6 +106,23 @@ def accuracy(
     return float(np.mean(pred == true)) if len(true) else float("nan")
 
 
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None
+) -> np.ndarray:
+    """Counts ``(C, C)``: entry ``[i, j]`` is how many samples of true class i were predicted j."""
+
+    t, p = as_labels(y_true, name="y_true"), as_labels(y_pred, name="y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} differ in shape")
+    c = (
+        int(num_classes)
+        if num_classes is not None
+        else int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
+    )
+    as_labels(t, c, "y_true"), as_labels(p, c, "y_pred")
+    return np.bincount(t * c + p, minlength=c * c).reshape(c, c)
+
+
 def _targets_for(loss: Loss, y: np.ndarray) -> np.ndarray:
     # Binary losses on one output want (n, 1) float targets; accept (n,) labels too.
     if isinstance(loss, (BCELoss, BCEWithLogitsLoss)) and y.ndim == 1:
@@ -131,6 +158,7 @@ def evaluate(model: Module, loss: Loss, X: np.ndarray, y: np.ndarray) -> tuple[f
     return loss(out, _targets_for(loss, y)), _n_correct(out, y, loss) / max(len(out), 1)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a blow-up ends in TrainingDiverged instead
 def fit(
     model: Module,
     loss: Loss,
@@ -167,6 +195,7 @@ def fit(
     check_same_length(X, y)
     if early_stopping is not None and validation is None:
         raise ValueError("early_stopping needs a validation set: pass validation=(X_val, y_val)")
+    gen = as_generator(rng)  # one generator for the whole run: a fresh order every epoch
     every = max(1, math.ceil(epochs / 10)) if verbose is True else int(verbose or 0)
     hist = History()
     best = (math.inf, None, -1)
@@ -175,7 +204,7 @@ def fit(
     for epoch in range(1, epochs + 1):
         model.train()
         total, correct, count = 0.0, 0.0, 0
-        for Xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng):
+        for Xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen):
             out = model(Xb)
             value = loss(out, _targets_for(loss, yb))
             if not math.isfinite(value):

@@ -1,0 +1,88 @@
+"""nnscratch.setup_notebook: seeding, option checks, environment defaults."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from nnscratch import setup_notebook
+from nnscratch.notebook import NOTEBOOK_ENV
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """setup_notebook changes process-wide settings; put them back after each test."""
+    for key in [*NOTEBOOK_ENV, "CUBLAS_WORKSPACE_CONFIG"]:
+        monkeypatch.setenv(key, "placeholder")  # remembers the original value (or absence)
+        monkeypatch.delenv(key)
+    options = np.get_printoptions()
+    state = np.random.get_state()  # noqa: NPY002
+    try:
+        import matplotlib as mpl
+    except ImportError:  # pragma: no cover - matplotlib is in the pinned environment
+        mpl = None
+    rc = mpl.rcParams.copy() if mpl is not None else None
+    with warnings.catch_warnings():
+        yield
+    np.set_printoptions(**options)
+    np.random.set_state(state)  # noqa: NPY002
+    if mpl is not None:
+        mpl.rcParams.update(rc)
+
+
+def test_seeds_numpy_and_random_globally():
+    setup_notebook(seed=3, torch=False)
+    a, r = np.random.rand(4), random.random()  # noqa: NPY002
+    setup_notebook(seed=3, torch=False)
+    np.testing.assert_array_equal(np.random.rand(4), a)  # noqa: NPY002
+    assert random.random() == r
+    setup_notebook(seed=4, torch=False)
+    assert not np.array_equal(np.random.rand(4), a)  # noqa: NPY002
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, None])
+def test_rejects_a_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int, got " + repr(seed)):
+        setup_notebook(seed=seed, torch=False)
+
+
+def test_print_options_and_environment():
+    setup_notebook(0, torch=False)
+    assert np.get_printoptions()["precision"] == 4
+    for key, value in NOTEBOOK_ENV.items():
+        if key != "MPLBACKEND":
+            assert os.environ[key] == value
+    assert "MPLBACKEND" not in os.environ  # an interactive session keeps its backend
+    os.environ["OMP_NUM_THREADS"] = "4"
+    setup_notebook(0, torch=False)
+    assert os.environ["OMP_NUM_THREADS"] == "4"  # a user's own choice is kept
+
+
+def test_torch_false_leaves_torch_alone():
+    code = (
+        "import sys, nnscratch; nnscratch.setup_notebook(0, torch=False); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_torch_is_seeded_when_asked():
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    try:
+        setup_notebook(7, torch=True)
+        a = torch.rand(3)
+        setup_notebook(7, torch=True)
+        assert torch.equal(torch.rand(3), a)
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)
