@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import as_batch
+from ._checks import as_array
 from ._rng import as_generator
 from .layers import Module
 
@@ -58,10 +58,11 @@ def gradcheck(
     """Compare ``module.backward`` with central differences; return the worst relative error.
 
     Uses the scalar L = sum(out * R) with a fixed random ``R``, so dL/dout = R. Checks the
-    gradient with respect to the input ``x (n, features)`` and to every parameter. Run in
-    float64 for a meaningful answer (errors below ~1e-6 mean the backward pass is right).
+    gradient with respect to the input ``x`` (any shape the module takes) and to every
+    parameter. Run in float64 for a meaningful answer (errors below ~1e-6 mean the backward
+    pass is right).
     """
-    x = np.array(as_batch(x, "x"), dtype=np.float64)
+    x = np.array(as_array(x, "x"), dtype=np.float64)
     was_training = module.training
     module.eval()  # dropout off, so the function is deterministic
     R = as_generator(rng).standard_normal(np.shape(module(x)))

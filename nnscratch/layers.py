@@ -75,11 +75,17 @@ class Module:
         return [v for v in vars(self).values() if isinstance(v, Module)]
 
     def parameters(self) -> list[Parameter]:
-        """All parameters, in layer order, weight before bias (like torch)."""
+        """All parameters, in layer order, weight before bias (like torch).
+
+        A parameter shared by two layers is listed once, so an optimiser updates it once.
+        """
         params = [v for v in vars(self).values() if isinstance(v, Parameter)]
         for child in self.children():
             params.extend(child.parameters())
-        return params
+        unique: dict[int, Parameter] = {}
+        for p in params:
+            unique.setdefault(id(p), p)
+        return list(unique.values())
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero."""
@@ -103,6 +109,20 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _is_float_batch(x: object, features: int) -> bool:
+    """True if ``x`` is already a float32/float64 array of shape ``(n, features)``.
+
+    A quick check for the common case, so the full validation (and its error message)
+    runs only when something may be wrong.
+    """
+    return (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and x.shape[1] == features
+        and x.dtype in (np.float32, np.float64)
+    )
 
 
 class Linear(Module):
@@ -161,22 +181,29 @@ class Linear(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(n, in_features) -> (n, out_features)``."""
-        x = as_batch(x, f"input to {self!r}", self.in_features)
+        if not _is_float_batch(x, self.in_features):  # the error message is built only if needed
+            x = as_batch(x, f"input to {self!r}", self.in_features)
         self._x = x
         out = x @ self.weight.data.T
         if self.bias is not None:
             out += self.bias.data
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out (n, out) -> grad_in (n, in)``; adds dW = g.T @ x and db = sum(g) to grads."""
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """``grad_out (n, out) -> grad_in (n, in)``; adds dW = g.T @ x and db = sum(g) to grads.
+
+        ``input_grad=False`` skips grad_in = g @ W and returns ``None``: when the input is
+        the data, nobody needs dL/dx, and that product is a third of the layer's backward
+        work (torch skips it too, for inputs that do not require grad).
+        """
         if self._x is None:
             raise RuntimeError("call forward before backward")
-        grad_out = as_batch(grad_out, "grad_out", self.out_features)
+        if not _is_float_batch(grad_out, self.out_features):
+            grad_out = as_batch(grad_out, "grad_out", self.out_features)
         self.weight.grad += grad_out.T @ self._x
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=0)
-        return grad_out @ self.weight.data
+        return grad_out @ self.weight.data if input_grad else None
 
     def __repr__(self) -> str:
         return (
@@ -281,10 +308,23 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for m in reversed(self.modules):
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Backward through the modules in reverse: dL/d(output) ``(n, out)`` -> dL/d(input).
+
+        ``input_grad=False`` returns ``None`` and lets a first ``Linear`` skip computing
+        dL/d(input), which nobody needs when the input is data (``fit`` uses this).
+        """
+        if not self.modules:
+            return grad_out
+        first, *rest = self.modules
+        for m in reversed(rest):
             grad_out = m.backward(grad_out)
-        return grad_out
+        if input_grad:
+            return first.backward(grad_out)
+        if isinstance(first, (Linear, Sequential)):
+            return first.backward(grad_out, input_grad=False)
+        first.backward(grad_out)
+        return None
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)

@@ -143,7 +143,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if len(betas) != 2 or not all(
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
             0 <= check_positive(b, "beta", allow_zero=True) < 1 for b in betas
         ):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")

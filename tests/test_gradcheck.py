@@ -103,3 +103,13 @@ class _WrongSigmoid(Sigmoid):
 def test_a_broken_backward_is_caught(broken, rng):
     module = broken(4, 4, rng=0) if issubclass(broken, Linear) else broken()
     assert gradcheck(module, rng.normal(size=(5, 4))) > 0.1
+
+
+def test_gradcheck_accepts_image_shaped_input() -> None:
+    import numpy as np
+
+    from nnscratch.gradcheck import gradcheck
+    from nnscratch.layers import Flatten, Linear, Sequential
+
+    x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    assert gradcheck(Sequential(Flatten(), Linear(12, 2, rng=0)), x) < 1e-6

@@ -273,3 +273,14 @@ def test_mlp_errors():
         MLP([4])
     with pytest.raises(ValueError, match=r"activation must be one of.*'gelu'"):
         MLP([4, 2], activation="gelu")
+
+
+def test_shared_parameter_is_listed_once() -> None:
+    from nnscratch.layers import Linear, Sequential
+
+    a = Linear(3, 3, rng=0)
+    b = Linear(3, 3, rng=1)
+    b.weight = a.weight  # tied weights
+    params = Sequential(a, b).parameters()
+    assert len(params) == 3
+    assert sum(p is a.weight for p in params) == 1

@@ -159,3 +159,14 @@ def test_scheduler_errors():
         ExponentialLR(opt, gamma=-0.5)
     with pytest.raises(ValueError, match="T_max.*2.5"):
         CosineAnnealingLR(opt, T_max=2.5)
+
+
+def test_adam_rejects_a_single_beta() -> None:
+    import numpy as np
+    import pytest
+
+    from nnscratch.layers import Parameter
+    from nnscratch.optim import Adam
+
+    with pytest.raises(ValueError, match="betas must be two numbers"):
+        Adam([Parameter(np.zeros(2))], betas=0.9)
