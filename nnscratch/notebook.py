@@ -23,6 +23,15 @@ NOTEBOOK_ENV: dict[str, str] = {
 }
 
 
+def _inline_figures_in_jupyter() -> None:
+    # Under `make execute`/`make test` MPLBACKEND=Agg, which would store no figures at all;
+    # inside a Jupyter kernel, switch to the inline backend so plt.show() embeds a PNG.
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1) -> None:
     """Make a notebook reproducible and its output tidy.
 
@@ -31,7 +40,8 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
     - if torch is installed (or ``torch=True``), seeds it, turns on deterministic algorithms
       and fixes its thread count to ``threads``; ``torch=False`` skips torch entirely;
     - prints NumPy arrays with 4 decimals and quiets warnings known to be harmless;
-    - sets a colour-blind-friendly matplotlib style if matplotlib is installed.
+    - sets a colour-blind-friendly matplotlib style if matplotlib is installed, and inside a
+      Jupyter kernel the inline backend, so ``plt.show()`` stores the figure in the notebook.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -58,6 +68,8 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
         )
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib as mpl
+
+        _inline_figures_in_jupyter()
 
         mpl.rcParams.update(
             {

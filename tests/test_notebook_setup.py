@@ -86,3 +86,36 @@ def test_torch_is_seeded_when_asked():
     finally:
         torch.use_deterministic_algorithms(False)
         torch.set_num_threads(threads)
+
+
+def test_setup_switches_to_inline_figures_inside_a_jupyter_kernel(monkeypatch) -> None:
+    import sys
+    import types
+
+    import nnscratch
+
+    calls = []
+
+    class FakeShell:
+        kernel = object()
+
+        def run_line_magic(self, name: str, arg: str) -> None:
+            calls.append((name, arg))
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: FakeShell()
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    nnscratch.setup_notebook(seed=0, torch=False)
+    assert calls == [("matplotlib", "inline")]
+
+
+def test_setup_leaves_the_backend_alone_outside_jupyter(monkeypatch) -> None:
+    import sys
+    import types
+
+    import nnscratch
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: None
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    nnscratch.setup_notebook(seed=0, torch=False)  # must not fail without a shell
