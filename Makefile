@@ -12,13 +12,14 @@ NOTEBOOK_DIRS := notebooks lectures projects
 NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
           PYDEVD_DISABLE_FILE_VALIDATION=1 PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: help setup lab test unit nbval lint execute clean
+.PHONY: help setup lab test unit nbval lint execute slides clean
 
 help:
 	@echo "make setup    create .venv and install the pinned environment (quick when nothing changed)"
 	@echo "make lab      set up if needed, then start JupyterLab on notebooks/"
 	@echo "make test     set up if needed, then lint, unit tests and nbval over every notebook"
 	@echo "make execute  re-run every notebook in place, storing fresh outputs"
+	@echo "make slides   render lectures/ to offline reveal.js HTML in build/slides/ (executes nothing)"
 	@echo "make clean    remove .venv and build outputs"
 
 setup: $(STAMP)
@@ -56,6 +57,9 @@ test: setup
 
 execute: setup
 	$(NB_ENV) $(BIN)/python tools/execute_notebooks.py $(NOTEBOOK_DIRS)
+
+slides: setup
+	$(BIN)/python tools/build_slides.py --out build/slides
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
