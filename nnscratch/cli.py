@@ -22,6 +22,8 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 SUBCOMMANDS: list[str] = [
     "nnscratch.doctor",
     "nnscratch.data.cli",
+    "nnscratch.release",
+    "nnscratch.grade",
 ]
 
 

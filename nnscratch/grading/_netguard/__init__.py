@@ -1,0 +1,1 @@
+"""Folder put first on ``PYTHONPATH`` of graded notebooks; holds ``sitecustomize.py``."""

@@ -1,0 +1,253 @@
+"""The automatic criteria: sections, figures, errors, and the points they award.
+
+Each function takes plain nbformat notebooks (``NotebookNode``) and returns facts; the
+scoring in :func:`score_automatic` turns those facts into points with a reason each, so
+the feedback can say what passed, what failed and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .rubric import Criterion, Rubric, Section
+
+__all__ = [
+    "CriterionScore",
+    "Heading",
+    "SectionReport",
+    "cell_errors",
+    "figure_cells",
+    "find_headings",
+    "find_sections",
+    "score_automatic",
+]
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+#: Lines holding this word are template instructions, not the student's text.
+PLACEHOLDER = "TODO"
+_FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A markdown heading: ``cell`` (0-based), ``line`` in the cell, ``level`` (1-6), ``text``."""
+
+    cell: int
+    line: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SectionReport:
+    """Whether one required section is there and has content.
+
+    Attributes:
+        section: the rubric's section.
+        heading: the heading found (None when missing).
+        words: words of prose in the section (placeholders excluded).
+        code_cells: code cells with real code (not only comments) in the section.
+        ok: present and non-empty by the section's ``needs``.
+        why: one sentence for the feedback.
+    """
+
+    section: Section
+    heading: Heading | None
+    words: int
+    code_cells: int
+    ok: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """Points awarded for one automatic criterion, and why."""
+
+    criterion: Criterion
+    points: float
+    passed: bool
+    why: str
+
+
+def find_headings(nb: Any) -> list[Heading]:
+    """Every markdown heading (``# ...`` to ``###### ...``) outside code fences, in order."""
+    found: list[Heading] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for i, line in enumerate(cell.source.split("\n")):
+            if line.lstrip().startswith(("```", "~~~")):
+                fenced = not fenced
+                continue
+            match = None if fenced else _HEADING.match(line)
+            if match:
+                found.append(Heading(index, i, len(match.group(1)), match.group(2)))
+    return found
+
+
+def _is_code(source: str) -> bool:
+    """True when ``source`` has a line that is neither blank nor a comment."""
+    return any(line.strip() and not line.strip().startswith("#") for line in source.split("\n"))
+
+
+def _words(text: str) -> int:
+    lines = [line for line in text.split("\n") if PLACEHOLDER not in line]
+    return len(_WORD.findall("\n".join(lines)))
+
+
+def _section_content(nb: Any, start: Heading, stop: Heading | None) -> tuple[int, int]:
+    """``(words, code_cells)`` between heading ``start`` and heading ``stop`` (exclusive)."""
+    words = code_cells = 0
+    end_cell = stop.cell if stop is not None else len(nb.cells) - 1
+    for index in range(start.cell, end_cell + 1):
+        cell = nb.cells[index]
+        lines = cell.source.split("\n")
+        first = start.line + 1 if index == start.cell else 0
+        last = stop.line if stop is not None and index == stop.cell else len(lines)
+        text = "\n".join(lines[first:last])
+        if cell.cell_type == "markdown":
+            words += _words(text)
+        elif cell.cell_type == "code" and _is_code(text):
+            code_cells += 1
+    return words, code_cells
+
+
+def find_sections(nb: Any, sections: Sequence[Section]) -> list[SectionReport]:
+    """Check that each required section has a heading and content.
+
+    A section runs from its heading to the next heading of the same or a higher level
+    (or the next required section's heading, whichever comes first).
+    """
+    headings = find_headings(nb)
+    reports: list[SectionReport] = []
+    for section in sections:
+        position = next((i for i, h in enumerate(headings) if section.matches(h.text)), None)
+        if position is None:
+            reports.append(
+                SectionReport(
+                    section, None, 0, 0, False, f"no heading naming '{section.title}' was found"
+                )
+            )
+            continue
+        heading = headings[position]
+        stop = next(
+            (
+                h
+                for h in headings[position + 1 :]
+                if h.level <= heading.level or any(s.matches(h.text) for s in sections)
+            ),
+            None,
+        )
+        words, code = _section_content(nb, heading, stop)
+        if section.needs == "code":
+            ok = code > 0
+            why = (
+                f"{code} code cell(s) with code"
+                if ok
+                else "the section has no code cell with code in it (only comments or nothing)"
+            )
+        else:
+            ok = words >= section.min_words
+            why = f"{words} words of explanation" + (
+                "" if ok else f", fewer than the {section.min_words} needed"
+            )
+        reports.append(SectionReport(section, heading, words, code, ok, why))
+    return reports
+
+
+def figure_cells(nb: Any) -> list[int]:
+    """0-based indices of the code cells whose outputs show a figure (one entry per figure)."""
+    found: list[int] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}) if out.get("output_type") != "stream" else {}
+            if any(mime in data for mime in _FIGURE_MIMES):
+                found.append(index)
+    return found
+
+
+def cell_errors(nb: Any) -> list[tuple[int, str, str]]:
+    """``(cell index, exception name, message)`` for every error output, in order."""
+    found: list[tuple[int, str, str]] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                value = str(out.get("evalue", "")).split("\n")[0][:300]
+                found.append((index, str(out.get("ename", "Error"))[:100], value))
+    return found
+
+
+def score_automatic(
+    rubric: Rubric,
+    nb: Any | None,
+    executed: Any | None,
+    run_status: str | None,
+    run_detail: str = "",
+) -> list[CriterionScore]:
+    """Points for every automatic criterion of ``rubric``.
+
+    Args:
+        rubric: the rubric.
+        nb: the submitted notebook (None when it could not be read).
+        executed: the executed copy (None when it did not run).
+        run_status: ``completed``, ``timeout``, ``kernel_died``, ``error`` or None (not run).
+        run_detail: why the run stopped, for the feedback.
+    """
+    completed = run_status == "completed"
+    scores: list[CriterionScore] = []
+    for criterion in rubric.automatic:
+        pts = criterion.points
+        if criterion.check == "sections":
+            if nb is None:
+                scores.append(CriterionScore(criterion, 0.0, False, "the notebook is unreadable"))
+                continue
+            reports = find_sections(nb, rubric.sections)
+            good = sum(r.ok for r in reports)
+            missing = [r.section.title for r in reports if not r.ok]
+            why = f"{good} of {len(reports)} required sections present and non-empty" + (
+                f"; missing or empty: {', '.join(missing)}" if missing else ""
+            )
+            score = round(pts * good / len(reports), 2) if reports else pts
+            scores.append(CriterionScore(criterion, score, good == len(reports), why))
+        elif criterion.check == "runs":
+            why = (
+                "runs top to bottom in a fresh kernel within the limits"
+                if completed
+                else f"did not run to the end: {run_detail or 'not run'}"
+            )
+            scores.append(CriterionScore(criterion, pts if completed else 0.0, completed, why))
+        elif criterion.check == "figures":
+            need = int(criterion.options.get("min_figures", 1))
+            cells = figure_cells(executed) if executed is not None else []
+            ok = len(cells) >= need
+            where = ", ".join(f"cell {i + 1}" for i in sorted(set(cells)))
+            why = f"{len(cells)} figure(s) shown" + (f" ({where})" if where else "")
+            if not ok:
+                why += f"; at least {need} needed (end plotting cells with plt.show())"
+            scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
+        elif criterion.check == "no_errors":
+            errors = cell_errors(executed) if executed is not None else []
+            ok = completed and not errors
+            if errors:
+                first = errors[0]
+                why = (
+                    f"{len(errors)} cell(s) raised an error; first in cell {first[0] + 1}: "
+                    f"{first[1]}: {first[2]}"
+                )
+            elif not completed:
+                why = "the run did not finish, so not every cell could be checked"
+            else:
+                why = "no cell raised an error"
+            scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
+        else:  # pragma: no cover - parse_rubric rejects unknown checks
+            raise ValueError(f"unknown check {criterion.check!r}")
+    return scores

@@ -1,0 +1,425 @@
+"""``nnscratch grade``: rubric, automatic criteria, hostile submissions, merge of manual scores."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from fixtures.notebook_factory import HOSTILE, project_notebook, write_notebook
+
+from nnscratch.grading import criteria, load_rubric, merge_manual
+from nnscratch.grading.grader import discover_submissions
+from nnscratch.grading.rubric import parse_rubric
+from nnscratch.grading.sandbox import (
+    Limits,
+    mount_isolation_command,
+    network_isolation_command,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RUBRIC = REPO / "projects" / "rubric.yml"
+EXAMPLES = sorted((REPO / "projects" / "examples").glob("*.ipynb"))
+TIMEOUT = 10  # seconds per hostile notebook
+GRACE = 8  # what grading may add to the timeout: start-up, validation, clean-up
+posix_only = pytest.mark.skipif(os.name != "posix", reason="resource limits need POSIX")
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def read_rows(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["submission"]: row for row in csv.DictReader(handle)}
+
+
+def run_cli(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nnscratch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+# --------------------------------------------------------------------------- rubric
+def test_project_rubric_is_complete() -> None:
+    rubric = load_rubric(RUBRIC)
+    assert [s.id for s in rubric.sections] == ["math", "code", "results", "takeaways"]
+    checks = {c.check for c in rubric.automatic}
+    assert checks == {"sections", "runs", "figures", "no_errors"}
+    assert rubric.manual and all(c.check is None for c in rubric.manual)
+    assert any("presentation" in c.id for c in rubric.manual)
+    assert rubric.max_points == 100
+    Limits(**rubric.limits)  # the defaults are valid limits
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["criteria"][0].pop("points"), "needs a 'points' entry"),
+        (lambda d: d["criteria"][0].update(points=-1), "should be > 0"),
+        (lambda d: d["criteria"][0].update(points="4"), "should be"),
+        (lambda d: d["criteria"][0].update(kind="auto"), "'automatic' or 'manual'"),
+        (lambda d: d["criteria"][0].update(check="magic"), "check' should be one of"),
+        (lambda d: d["criteria"][-1].update(check="runs"), "manual and cannot have"),
+        (lambda d: d["criteria"].append(dict(d["criteria"][0])), "unique, repeated"),
+        (lambda d: d["sections"][0].update(needs="poetry"), "needs should be one of"),
+        (lambda d: d.update(limits={"timeout": 3}), "'limits' may hold"),
+    ],
+)
+def test_bad_rubrics_are_refused_clearly(change, message: str) -> None:
+    data = yaml.safe_load(RUBRIC.read_text(encoding="utf-8"))
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        parse_rubric(data)
+
+
+def test_rubric_file_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "r.yml"
+    bad.write_text("criteria: [\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"r\.yml is not valid YAML"):
+        load_rubric(bad)
+    with pytest.raises(ValueError, match="cannot read the rubric"):
+        load_rubric(tmp_path / "missing.yml")
+
+
+# --------------------------------------------------------------------------- criteria
+def test_sections_found_in_a_good_submission() -> None:
+    rubric = load_rubric(RUBRIC)
+    reports = criteria.find_sections(project_notebook(), rubric.sections)
+    assert [r.ok for r in reports] == [True] * 4, [r.why for r in reports]
+
+
+def test_template_has_every_heading_but_no_content() -> None:
+    rubric = load_rubric(RUBRIC)
+    template = nbformat.read(REPO / "projects" / "template.ipynb", as_version=4)
+    reports = criteria.find_sections(template, rubric.sections)
+    assert all(r.heading is not None for r in reports), "template lacks a required heading"
+    assert not any(r.ok for r in reports), "TODO placeholders must not count as content"
+    assert not any(o for c in template.cells if c.cell_type == "code" for o in c.outputs), (
+        "the template must produce no output"
+    )
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "projects" / "starters").glob("*.ipynb")))
+def test_starters_have_the_required_headings(path: Path) -> None:
+    rubric = load_rubric(RUBRIC)
+    nb = nbformat.read(path, as_version=4)
+    reports = criteria.find_sections(nb, rubric.sections)
+    assert all(r.heading is not None for r in reports), [r.why for r in reports]
+
+
+def test_missing_and_empty_sections_are_named() -> None:
+    rubric = load_rubric(RUBRIC)
+    nb = project_notebook()
+    nb.cells = [c for c in nb.cells if "takeaways" not in c.source.lower()]
+    nb.cells[1].source = "## 1. Math: too short\n\nOnly a few words here."
+    reports = {r.section.id: r for r in criteria.find_sections(nb, rubric.sections)}
+    assert not reports["math"].ok and "fewer than the 60 needed" in reports["math"].why
+    assert reports["takeaways"].heading is None and "no heading" in reports["takeaways"].why
+    assert reports["code"].ok and reports["results"].ok
+
+
+def test_discover_submissions(tmp_path: Path) -> None:
+    write_notebook(project_notebook(), tmp_path / "alice.ipynb")
+    write_notebook(project_notebook(), tmp_path / "bob" / "work" / "project.ipynb")
+    (tmp_path / "bob" / "data.csv").write_text("1\n", encoding="utf-8")
+    write_notebook(project_notebook(), tmp_path / "carol" / "a.ipynb")
+    write_notebook(project_notebook(), tmp_path / "carol" / "b.ipynb")
+    (tmp_path / "dave").mkdir()
+    (tmp_path / "notes.txt").write_text("not a submission", encoding="utf-8")
+    found = {s.name: s for s in discover_submissions(tmp_path)}
+    assert sorted(found) == ["alice", "bob", "carol", "dave"]
+    assert found["bob"].notebook == tmp_path / "bob" / "work" / "project.ipynb"
+    assert found["carol"].notebook is None and "several notebooks" in found["carol"].problem
+    assert found["dave"].notebook is None and "no .ipynb" in found["dave"].problem
+    with pytest.raises(ValueError, match="does not exist"):
+        discover_submissions(tmp_path / "nope")
+
+
+def test_network_guard_refuses_ip_connections(tmp_path: Path) -> None:
+    """The Python-level guard used when no network namespace is available."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    guard = REPO / "nnscratch" / "grading" / "_netguard"
+    code = (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+        "    print('CONNECTED')\n"
+        "except OSError as e:\n"
+        "    print('REFUSED', e)\n"
+        "a, b = socket.socketpair()\n"
+        "a.sendall(b'unix ok'); print(b.recv(16).decode())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(guard), "NNSCRATCH_GRADING": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    server.close()
+    assert "REFUSED network access is disabled" in done.stdout, done.stdout + done.stderr
+    assert "unix ok" in done.stdout
+
+
+# --------------------------------------------------------------------------- hostile set
+def _escape_notebook(victim: Path, planted: Path) -> nbformat.NotebookNode:
+    """Writes beside its copy, deletes a file of the originals and plants one, by path."""
+    code = (
+        "import os\n"
+        "open('../escaped.txt', 'w').write('out of my folder')\n"
+        "for action, path in [('delete', "
+        f"{str(victim)!r}), ('plant', {str(planted)!r})]:\n"
+        "    try:\n"
+        "        os.remove(path) if action == 'delete' else open(path, 'w').write('x')\n"
+        "    except OSError as exc:\n"
+        "        print(action, type(exc).__name__)"
+    )
+    return project_notebook(extra_code=code)
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Grade the good submission and every hostile one with the command line, once."""
+    if os.name != "posix":
+        pytest.skip("resource limits need POSIX")
+    root = tmp_path_factory.mktemp("hostile")
+    subs = root / "submissions"
+    write_notebook(project_notebook(), subs / "good.ipynb")
+    for name, (writer, _) in HOSTILE.items():
+        writer(subs / f"{name}.ipynb")
+    victim = subs / ".roster.txt"  # not a submission, but an original all the same
+    victim.write_text("alice\nbob\n", encoding="utf-8")
+    write_notebook(
+        _escape_notebook(victim, subs / "planted.txt"), subs / "escape" / "submission.ipynb"
+    )
+    before = digest(subs)
+    out = root / "grades"
+    start = time.monotonic()
+    done = run_cli(
+        "grade", subs, "--rubric", RUBRIC, "--out", out,
+        "--timeout", TIMEOUT, "--memory-mb", 2048,
+    )  # fmt: skip
+    wall = time.monotonic() - start
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {
+        "rows": read_rows(out / "grades.csv"),
+        "out": out,
+        "subs": subs,
+        "before": before,
+        "after": digest(subs),
+        "stdout": done.stdout,
+        "wall": wall,
+    }
+
+
+def test_every_submission_gets_a_row(hostile_run: dict) -> None:
+    rows = hostile_run["rows"]
+    assert sorted(rows) == sorted([*HOSTILE, "good", "escape"])
+    for name, (_, status) in HOSTILE.items():
+        assert rows[name]["status"] in status.split("|"), (name, rows[name])
+    rubric = load_rubric(RUBRIC)
+    for name, row in rows.items():
+        assert float(row["wall_s"]) <= TIMEOUT + GRACE, (name, row["wall_s"])
+        for c in rubric.manual:
+            assert row[c.id] == "", "manual criteria must be left blank"
+        for c in rubric.automatic:
+            assert 0 <= float(row[c.id]) <= c.points
+        assert row["total"] == "" and row["max_points"] == "100"
+        feedback = hostile_run["out"] / row["feedback"]
+        assert feedback.is_file() and f"# Feedback: {name}" in feedback.read_text("utf-8")
+
+
+def test_good_submission_gets_every_automatic_point(hostile_run: dict) -> None:
+    good = hostile_run["rows"]["good"]
+    assert (good["status"], good["automatic_points"]) == ("ok", "10"), good
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "zero"),
+    [
+        ("infinite_loop", f"did not finish within {TIMEOUT} s", "runs_top_to_bottom"),
+        ("memory_hog", "MemoryError", "no_errors"),
+        ("os_exit", "kernel died (exit status 1)", "runs_top_to_bottom"),
+        ("kill_kernel", "kernel died (killed by signal 9)", "runs_top_to_bottom"),
+        ("sys_exit", "SystemExit", "no_errors"),
+        ("huge_output", "output truncated", None),
+        ("network", "OSError", "no_errors"),
+        ("malformed_json", "not a readable notebook", "sections_present"),
+        ("no_sections", "", "sections_present"),
+    ],
+)
+def test_hostile_submission_is_recorded_with_its_reason(
+    hostile_run: dict, name: str, reason: str, zero: str | None
+) -> None:
+    row = hostile_run["rows"][name]
+    assert reason in row["reason"], row
+    if zero is not None:
+        assert row[zero] == "0", row
+
+
+def test_hostile_outputs_are_capped(hostile_run: dict) -> None:
+    executed = hostile_run["out"] / "executed" / "huge_output.ipynb"
+    assert executed.stat().st_size < 5_000_000
+    feedback = (hostile_run["out"] / "feedback" / "network.md").read_text("utf-8")
+    assert "network access is disabled" in feedback or "Network is unreachable" in feedback
+
+
+def test_originals_are_unchanged(hostile_run: dict) -> None:
+    subs: Path = hostile_run["subs"]
+    if mount_isolation_command() is None:
+        # Without a mount namespace absolute paths reach the originals: the grader must say so.
+        row = hostile_run["rows"]["escape"]
+        assert "WARNING: files in the submissions folder changed" in row["reason"]
+        pytest.skip("no mount namespace here: originals could be reached (and were reported)")
+    assert hostile_run["after"] == hostile_run["before"]
+    assert not (subs / "planted.txt").exists()
+    assert not (subs.parent / "escaped.txt").exists()
+    assert "WARNING" not in hostile_run["rows"]["escape"]["reason"]
+
+
+def test_no_process_outlives_the_grader(hostile_run: dict) -> None:
+    leftovers = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"nnscratch-grade-" in cmdline or b"nnscratch.grading._runner" in cmdline:
+            leftovers.append(cmdline[:200])
+    assert not leftovers
+
+
+def test_network_isolation_is_reported_honestly(hostile_run: dict) -> None:
+    feedback = (hostile_run["out"] / "feedback" / "good.md").read_text("utf-8")
+    if network_isolation_command() is None:
+        assert "not enforced: network" in feedback
+    else:
+        assert "enforced: no network: a new network namespace" in feedback
+    assert "not enforced: file system" in feedback
+
+
+# --------------------------------------------------------------------------- worked example
+@posix_only
+@pytest.mark.skipif(not EXAMPLES, reason="no worked example in projects/examples/")
+def test_worked_example_scores_full_automatic_marks(tmp_path: Path) -> None:
+    from nnscratch.grading import grade_all
+
+    rubric = load_rubric(RUBRIC)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for example in EXAMPLES:
+        (subs / example.name).write_bytes(example.read_bytes())
+    results = grade_all(subs, rubric, Limits(**rubric.limits))
+    for result in results:
+        assert result.status == "ok", result.reason
+        assert result.automatic_points == sum(c.points for c in rubric.automatic), [
+            (s.criterion.id, s.why) for s in result.scores
+        ]
+
+
+# --------------------------------------------------------------------------- merge
+def _graded(tmp_path: Path) -> tuple[Path, object]:
+    """A grades.csv for two submissions, as `nnscratch grade` writes it."""
+    from nnscratch.grading.report import grade_columns
+
+    rubric = load_rubric(RUBRIC)
+    path = tmp_path / "grades.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=grade_columns(rubric))
+        writer.writeheader()
+        for name, auto in (("alice", ["4", "3", "2", "1"]), ("bob", ["2", "0", "0", "0"])):
+            row = {"submission": name, "status": "ok", "max_points": "100"}
+            row.update({c.id: v for c, v in zip(rubric.automatic, auto, strict=True)})
+            writer.writerow(row)
+    return path, rubric
+
+
+def _manual(tmp_path: Path, rows: list[dict[str, str]], name: str = "manual.csv") -> Path:
+    path = tmp_path / name
+    fields = sorted({k for r in rows for k in r}, key=lambda k: (k != "submission", k))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _full(name: str, **scores: str) -> dict[str, str]:
+    base = {
+        "math_explanation": "15",
+        "code_quality": "18",
+        "results_visualisation": "12.5",
+        "takeaways": "8",
+        "presentation": "20",
+    }
+    return {"submission": name, **base, **scores}
+
+
+def test_merge_combines_manual_scores(tmp_path: Path) -> None:
+    grades, rubric = _graded(tmp_path)
+    manual = _manual(tmp_path, [_full("alice"), _full("bob", presentation="0")])
+    final = read_rows(merge_manual(grades, manual, rubric, tmp_path))
+    assert final["alice"]["automatic_points"] == "10"
+    assert final["alice"]["manual_points"] == "73.5" and final["alice"]["total"] == "83.5"
+    assert final["bob"]["total"] == str(2 + 73.5 - 20)
+    assert final["alice"]["presentation"] == "20"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([_full("alice", presentation="26"), _full("bob")], "outside 0 to 25"),
+        ([_full("alice", takeaways="-1"), _full("bob")], "outside 0 to 10"),
+        ([_full("alice", code_quality="good"), _full("bob")], "is not a number"),
+        ([_full("alice", takeaways=""), _full("bob")], "takeaways is blank"),
+        ([_full("alice")], "no manual scores for 'bob'"),
+        ([_full("alice"), _full("bob"), _full("zed")], "'zed' is not a graded submission"),
+        ([_full("alice"), _full("alice"), _full("bob")], "appears twice"),
+    ],
+)
+def test_merge_refuses_bad_scores(tmp_path: Path, rows: list, message: str) -> None:
+    grades, rubric = _graded(tmp_path)
+    manual = _manual(tmp_path, rows)
+    with pytest.raises(ValueError, match=message):
+        merge_manual(grades, manual, rubric, tmp_path)
+    assert not (tmp_path / "final.csv").exists()
+
+
+def test_merge_needs_every_manual_column(tmp_path: Path) -> None:
+    grades, rubric = _graded(tmp_path)
+    rows = [_full("alice"), _full("bob")]
+    for row in rows:
+        row.pop("presentation")
+    with pytest.raises(ValueError, match=r"no column for the manual criteria \['presentation'\]"):
+        merge_manual(grades, _manual(tmp_path, rows), rubric, tmp_path)
+
+
+def test_cli_merge_and_argument_errors(tmp_path: Path) -> None:
+    grades, _ = _graded(tmp_path)
+    (tmp_path / "rubric.yml").write_bytes(RUBRIC.read_bytes())
+    manual = _manual(tmp_path, [_full("alice"), _full("bob")])
+    done = run_cli("grade", "--merge", manual, "--out", tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert read_rows(tmp_path / "final.csv")["alice"]["total"] == "83.5"
+    bad = _manual(tmp_path, [_full("alice", presentation="99"), _full("bob")], "bad.csv")
+    done = run_cli("grade", "--merge", bad, "--out", tmp_path, timeout=120)
+    assert done.returncode == 2 and "presentation = 99 is outside 0 to 25" in done.stderr
+    done = run_cli("grade", "--out", tmp_path, timeout=120)
+    assert done.returncode == 2 and "give SUBMISSIONS_DIR" in done.stderr
