@@ -69,21 +69,13 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib as mpl
 
+        from .plotting import COLORS  # the course's colour-blind-safe cycle, defined once
+
         _inline_figures_in_jupyter()
 
         mpl.rcParams.update(
             {
-                "axes.prop_cycle": mpl.cycler(
-                    color=[
-                        "#0072B2",
-                        "#E69F00",
-                        "#009E73",
-                        "#CC79A7",
-                        "#56B4E9",
-                        "#D55E00",
-                        "#000000",
-                    ]
-                ),
+                "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
                 "figure.dpi": 72,
                 "figure.figsize": (6.0, 4.0),
                 "axes.grid": True,

@@ -66,7 +66,7 @@ __all__ = [
 # 1. House style and private helpers
 # =========================================================================================
 
-#: The Okabe-Ito colour cycle (the same as ``nnscratch.notebook`` sets): blue, orange,
+#: The Okabe-Ito colour cycle (``nnscratch.setup_notebook`` makes it the default): blue, orange,
 #: bluish green, reddish purple, sky blue, vermillion, black.
 COLORS: tuple[str, ...] = (
     "#0072B2",
