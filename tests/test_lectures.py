@@ -139,6 +139,12 @@ def test_deck_pairs_with_a_notebook(deck: Path):
     assert partner.is_file(), f"{deck.name} has no matching notebook {partner.relative_to(ROOT)}"
 
 
+def test_every_notebook_has_a_deck():
+    notebooks = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if re.match(r"^\d\d_", p.name))
+    missing = [name for name in notebooks if not (LECTURES / name).is_file()]
+    assert notebooks and not missing, f"notebooks without a lecture deck: {missing}"
+
+
 # ------------------------------------------------------------------ the deck notebooks
 
 
