@@ -12,7 +12,7 @@ NOTEBOOK_DIRS := notebooks lectures projects
 NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
           PYDEVD_DISABLE_FILE_VALIDATION=1 PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: help setup lab test unit nbval lint execute slides clean
+.PHONY: help setup lab test unit nbval lint execute slides bench clean
 
 help:
 	@echo "make setup    create .venv and install the pinned environment (quick when nothing changed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test     set up if needed, then lint, unit tests and nbval over every notebook"
 	@echo "make execute  re-run every notebook in place, storing fresh outputs"
 	@echo "make slides   render lectures/ to offline reveal.js HTML in build/slides/ (executes nothing)"
+	@echo "make bench    set up if needed, then benchmark nnscratch against PyTorch (bench/README.md)"
 	@echo "make clean    remove .venv and build outputs"
 
 setup: $(STAMP)
@@ -60,6 +61,10 @@ execute: setup
 
 slides: setup
 	$(BIN)/python tools/build_slides.py --out build/slides
+
+# Not part of `make test`: the bench sets its own thread counts. BENCH_ARGS=--quick for a short run.
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -23,12 +23,12 @@ def as_array(x: object, name: str = "input") -> np.ndarray:
         arr = np.asarray(x)
     except Exception as exc:  # pragma: no cover - numpy itself is very permissive
         raise TypeError(f"{name} must be array-like numbers, got {type(x).__name__}") from exc
+    if arr.dtype in (np.float32, np.float64):  # the common case, checked first: it is quick
+        return arr
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
         raise TypeError(f"{name} must contain numbers, got an array of dtype {arr.dtype}")
-    if arr.dtype in (np.float32, np.float64):
-        return arr
     return arr.astype(np.float64)
 
 

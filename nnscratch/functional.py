@@ -73,9 +73,9 @@ def step(z: np.ndarray) -> np.ndarray:
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log(softmax(z)) along ``axis``, computed as z - max - log(sum(exp(z - max)))."""
     z = as_array(z, "z")
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    shifted = z - z.max(axis=axis, keepdims=True)
     with np.errstate(under="ignore"):  # exp of a very negative number is 0, harmlessly
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -85,8 +85,8 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """
     z = as_array(z, "z")
     with np.errstate(under="ignore"):  # exp of a very negative number is 0, harmlessly
-        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-        return e / np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:

@@ -189,20 +189,30 @@ class Linear(Module):
             out += self.bias.data
         return out
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(
+        self, grad_out: np.ndarray, *, input_grad: bool = True, accumulate: bool = True
+    ) -> np.ndarray | None:
         """``grad_out (n, out) -> grad_in (n, in)``; adds dW = g.T @ x and db = sum(g) to grads.
 
+        Two options for training loops (``fit`` uses both):
         ``input_grad=False`` skips grad_in = g @ W and returns ``None``: when the input is
         the data, nobody needs dL/dx, and that product is a third of the layer's backward
         work (torch skips it too, for inputs that do not require grad).
+        ``accumulate=False`` writes dW and db over the gradients instead of adding them, as
+        if ``zero_grad()`` had run just before, without the passes over the weights.
         """
         if self._x is None:
             raise RuntimeError("call forward before backward")
         if not _is_float_batch(grad_out, self.out_features):
             grad_out = as_batch(grad_out, "grad_out", self.out_features)
-        self.weight.grad += grad_out.T @ self._x
-        if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=0)
+        if accumulate:
+            self.weight.grad += grad_out.T @ self._x
+            if self.bias is not None:
+                self.bias.grad += grad_out.sum(axis=0)
+        else:
+            np.matmul(grad_out.T, self._x, out=self.weight.grad)
+            if self.bias is not None:
+                np.sum(grad_out, axis=0, out=self.bias.grad)
         return grad_out @ self.weight.data if input_grad else None
 
     def __repr__(self) -> str:
@@ -308,23 +318,28 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(
+        self, grad_out: np.ndarray, *, input_grad: bool = True, accumulate: bool = True
+    ) -> np.ndarray | None:
         """Backward through the modules in reverse: dL/d(output) ``(n, out)`` -> dL/d(input).
 
+        Two options for training loops (``fit`` uses both), off by default:
         ``input_grad=False`` returns ``None`` and lets a first ``Linear`` skip computing
-        dL/d(input), which nobody needs when the input is data (``fit`` uses this).
+        dL/d(input), which nobody needs when the input is data.
+        ``accumulate=False`` overwrites the parameter gradients instead of adding to them,
+        as if ``zero_grad()`` had run just before (cheaper for ``Linear``); not for models
+        whose layers share a parameter, whose gradients must add up.
         """
-        if not self.modules:
-            return grad_out
-        first, *rest = self.modules
-        for m in reversed(rest):
-            grad_out = m.backward(grad_out)
-        if input_grad:
-            return first.backward(grad_out)
-        if isinstance(first, (Linear, Sequential)):
-            return first.backward(grad_out, input_grad=False)
-        first.backward(grad_out)
-        return None
+        for i in reversed(range(len(self.modules))):
+            m = self.modules[i]
+            if isinstance(m, (Linear, Sequential)):
+                wanted = input_grad or i > 0
+                grad_out = m.backward(grad_out, input_grad=wanted, accumulate=accumulate)
+            else:
+                if not accumulate:
+                    m.zero_grad()  # a module without the option: zero its grads, then add
+                grad_out = m.backward(grad_out)
+        return grad_out if input_grad else None
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_array, as_batch, as_labels
-from .functional import log_softmax, sigmoid, softmax
+from .functional import log_softmax, sigmoid
 
 __all__ = ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
 
@@ -125,8 +125,17 @@ class CrossEntropyLoss(Loss):
                     f"shape {z.shape}, got shape {t.shape}"
                 )
             labels = as_labels(t, num_classes, "target")
-            probs = np.zeros_like(z)
-            probs[np.arange(n), labels] = 1
-        # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t (sum(t) = 1 for labels)
-        self._grad = (softmax(z, axis=1) * probs.sum(axis=1, keepdims=True) - probs) / n
+            # One-hot targets without building them: the loss picks log p of each label, and
+            # the gradient is softmax(z) - onehot, with softmax = exp(log_softmax) reused.
+            rows = np.arange(n)
+            with np.errstate(under="ignore"):  # exp of a very negative log p is 0, harmlessly
+                grad = np.exp(log_p)
+            grad[rows, labels] -= 1
+            grad /= n
+            self._grad = grad
+            return -float(log_p[rows, labels].sum()) / n
+        # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t
+        with np.errstate(under="ignore"):
+            softmax = np.exp(log_p)
+        self._grad = (softmax * probs.sum(axis=1, keepdims=True) - probs) / n
         return float(-np.sum(probs * log_p) / n)

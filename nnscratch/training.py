@@ -17,7 +17,7 @@ import numpy as np
 from ._checks import as_batch, as_labels, check_same_length
 from ._rng import as_generator
 from .data import iterate_minibatches
-from .layers import Module
+from .layers import Module, Sequential
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from .optim import LRScheduler, Optimizer
 
@@ -140,9 +140,12 @@ def _labels_from_outputs(out: np.ndarray, loss: Loss) -> np.ndarray:
 def _n_correct(out: np.ndarray, y: np.ndarray, loss: Loss) -> float:
     # Number of correct predictions, or NaN when the task is not classification.
     y = np.asarray(y)
+    one_hot = y.ndim == 2 and y.shape[1] > 1 and bool(np.all((y == 0) | (y == 1)))
+    one_hot = one_hot and bool(np.all(y.sum(axis=1) == 1))
     if not (
         isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss))
         or np.issubdtype(y.dtype, np.integer)
+        or one_hot
     ):
         return float("nan")
     labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
@@ -200,10 +203,16 @@ def fit(
     hist = History()
     best = (math.inf, None, -1)
     waited = 0
+    # A Sequential skips dL/dX (the data needs none) and writes its gradients over the old
+    # ones instead of adding to them, so they need no zeroing between batches. Not when
+    # layers share a parameter: their gradients must add up.
+    params = model.parameters()
+    fast = isinstance(model, Sequential) and len({id(p) for p in params}) == len(params)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
         total, correct, count = 0.0, 0.0, 0
+        optimizer.zero_grad()
         for Xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen):
             out = model(Xb)
             value = loss(out, _targets_for(loss, yb))
@@ -213,12 +222,17 @@ def fit(
                     f"Try a smaller learning rate (now {optimizer.lr:g}) or check the inputs "
                     "for NaN/inf and scale them."
                 )
-            model.backward(loss.backward())
+            if fast:
+                model.backward(loss.backward(), input_grad=False, accumulate=False)
+            else:
+                model.backward(loss.backward())
             optimizer.step()
-            optimizer.zero_grad()
+            if not fast:
+                optimizer.zero_grad()
             total += value * len(Xb)
             correct += _n_correct(out, yb, loss)
             count += len(Xb)
+        optimizer.zero_grad()
         hist.lr.append(optimizer.lr)
         # Training curves are running means over the epoch's batches (as Keras reports them).
         train_loss, train_acc = total / count, correct / count

@@ -221,3 +221,43 @@ def test_mlp_reaches_97_percent_on_digits():
     fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.003), Xtr, ytr, epochs=30,
         batch_size=32, rng=0, verbose=False)  # fmt: skip
     assert accuracy(model, Xte, yte) >= 0.97
+
+
+def test_accuracy_is_reported_for_float_one_hot_targets_with_mse() -> None:
+    import numpy as np
+
+    from nnscratch.functional import one_hot
+    from nnscratch.layers import MLP
+    from nnscratch.losses import MSELoss
+    from nnscratch.optim import SGD
+    from nnscratch.training import fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP([3, 8, 2], rng=0)
+    hist = fit(
+        model,
+        MSELoss(),
+        SGD(model.parameters(), lr=0.1),
+        X,
+        one_hot(y, 2),
+        epochs=3,
+        batch_size=8,
+        rng=0,
+        verbose=False,
+    )
+    assert all(0 <= a <= 1 for a in hist.acc)
+    # real-valued regression targets still give NaN accuracy
+    hist = fit(
+        model,
+        MSELoss(),
+        SGD(model.parameters(), lr=0.01),
+        X,
+        X[:, :2] * 0.5,
+        epochs=1,
+        batch_size=8,
+        rng=0,
+        verbose=False,
+    )
+    assert np.isnan(hist.acc[0])

@@ -1,0 +1,1 @@
+"""Benchmarks of nnscratch against PyTorch; run them with ``make bench``."""

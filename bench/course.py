@@ -1,0 +1,119 @@
+"""Course execution time (every notebook and lecture under nbclient) and import time."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _execute_notebooks_tool() -> Any:
+    # tools/ is not a package: load tools/execute_notebooks.py by path (the one executor).
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", ROOT / "tools" / "execute_notebooks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def notebook_env() -> dict[str, str]:
+    """The environment of ``make execute`` / ``make test`` (threads, backend, venv on PATH)."""
+    from nnscratch.notebook import NOTEBOOK_ENV
+
+    env = dict(NOTEBOOK_ENV, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return env
+
+
+def time_notebooks(
+    paths: list[str | Path], *, timeout: int = 300, verbose: bool = True
+) -> dict[str, Any]:
+    """Part 3: execute each notebook (nothing is written back) and time it.
+
+    Returns ``{"notebooks": [{"path", "seconds", "error"}], "total_s", "slowest"}``;
+    a notebook that fails is timed up to its failure and its first error line kept.
+    Kernels start with ``notebook_env()``, as under ``make execute``.
+    """
+    existing = [str(p) for p in map(Path, paths) if p.exists()]
+    tool = _execute_notebooks_tool() if existing else None  # it loads nbclient: seconds
+    notebooks = tool.find_notebooks(existing) if tool else []
+    saved = dict(os.environ)
+    os.environ.update(notebook_env())  # inherited by the kernels nbclient starts
+    rows: list[dict[str, Any]] = []
+    try:
+        for nb in notebooks:
+            full = nb.resolve()
+            rel = str(full.relative_to(ROOT)) if full.is_relative_to(ROOT) else str(nb)
+            if verbose:
+                print(f"  executing {rel} ...", end=" ", flush=True)
+            start, error = time.perf_counter(), None
+            try:
+                seconds = tool.execute(nb, inplace=False, timeout=timeout)
+            except Exception as exc:  # a broken notebook is reported, not fatal to the bench
+                seconds = time.perf_counter() - start
+                error = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+            rows.append({"path": rel, "seconds": seconds, "error": error})
+            if verbose:
+                print(f"{seconds:.1f} s" + (f"  (failed: {error})" if error else ""), flush=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    slowest = sorted(rows, key=lambda r: r["seconds"], reverse=True)[:3]
+    return {
+        "notebooks": rows,
+        "count": len(rows),
+        "failed": sum(r["error"] is not None for r in rows),
+        "total_s": float(sum(r["seconds"] for r in rows)),
+        "max_s": float(max((r["seconds"] for r in rows), default=0.0)),
+        "slowest": [{"path": r["path"], "seconds": r["seconds"]} for r in slowest],
+    }
+
+
+def time_import(rounds: int = 9, module: str = "nnscratch") -> dict[str, Any]:
+    """Part 4: wall time of ``python -c "import nnscratch"`` against ``python -c pass``.
+
+    Both run as fresh subprocesses, alternating, ``rounds`` times each; the extra cost is
+    the median of the paired differences. ``import numpy`` is timed alongside, to show
+    how much of the extra is NumPy's. Also lists heavy modules the import pulled in.
+    """
+
+    def wall(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    wall("pass")  # warm the file cache
+    bare, numpy_only, imported = [], [], []
+    for _ in range(rounds):
+        bare.append(wall("pass"))
+        numpy_only.append(wall("import numpy"))
+        imported.append(wall(f"import {module}"))
+    heavy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {module}; print(' '.join(sorted("
+            "{m.split('.')[0] for m in sys.modules} & {'torch', 'matplotlib', 'ipywidgets'})))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return {
+        "bare_s": float(np.median(bare)),
+        "import_s": float(np.median(imported)),
+        "extra_s": float(np.median(np.subtract(imported, bare))),
+        "numpy_extra_s": float(np.median(np.subtract(numpy_only, bare))),
+        "rounds": rounds,
+        "heavy_modules_imported": heavy,
+    }

@@ -1,0 +1,166 @@
+"""Smoke test of the benchmark code (bench/) with tiny sizes: it runs and reports sanely.
+
+No timing is asserted here; ``make bench`` does the measuring.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nnscratch as nn  # noqa: E402
+from bench import course, run, throughput  # noqa: E402
+
+TINY = (6, 5, 4, 3)
+
+
+def test_flop_counts_follow_the_readme():
+    # 6 FLOPs per weight, less dL/dx of the first layer (2 per weight there), never computed.
+    assert throughput.weight_macs(TINY) == 6 * 5 + 5 * 4 + 4 * 3
+    assert throughput.flops_per_sample(TINY, six_n=True) == 6 * 62
+    assert throughput.flops_per_sample(TINY) == 6 * 62 - 2 * 30
+
+
+def test_all_three_loops_train_the_same_model_shape():
+    X, y = throughput.make_data(16, TINY)
+    assert X.shape == (16, 6) and X.dtype == np.float32 and y.max() < 3
+    model = throughput.nnscratch_model(TINY)
+    before = [p.data.copy() for p in model.parameters()]
+    throughput.nnscratch_steps(model, X, y, 4)(3)
+    after = [p.data for p in model.parameters()]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    throughput.numpy_steps(TINY, X, y, 4)(3)  # runs without error
+
+
+def test_sequential_backward_can_skip_the_input_gradient():
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    grads = []
+    for input_grad in (True, False):
+        model = nn.Sequential(nn.Linear(4, 3, rng=1), nn.ReLU(), nn.Linear(3, 2, rng=2))
+        model(x)
+        out = model.backward(g, input_grad=input_grad)
+        assert (out is None) == (not input_grad)
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class _Doubler(nn.Module):
+    """A module with a parameter that knows nothing of ``accumulate``: y = 2 * x * s."""
+
+    def __init__(self) -> None:
+        self.s = nn.Parameter(np.ones(1))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return 2 * x * self.s.data
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self.s.grad += np.sum(2 * grad_out * self._x, keepdims=True).reshape(1)
+        return 2 * grad_out * self.s.data
+
+
+def test_backward_without_accumulating_overwrites_the_gradients():
+    rng = np.random.default_rng(1)
+    x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    model = nn.Sequential(nn.Linear(4, 3, rng=1), _Doubler(), nn.ReLU(), nn.Linear(3, 2, rng=2))
+    model(x)
+    model.backward(g)
+    fresh = [p.grad.copy() for p in model.parameters()]
+    model.backward(g)  # accumulates: twice the gradient
+    for p, f in zip(model.parameters(), fresh, strict=True):
+        np.testing.assert_allclose(p.grad, 2 * f, rtol=1e-12)
+    model.backward(g, accumulate=False)  # overwrites, for Linear and for the custom module
+    for p, f in zip(model.parameters(), fresh, strict=True):
+        np.testing.assert_allclose(p.grad, f, rtol=1e-12)
+
+
+def test_fit_on_a_sequential_trains_exactly_like_the_plain_loop():
+    # fit's fast path (no dL/dX, overwritten grads) against its general path (any Module).
+    class Wrapped(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            self.inner = inner
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return self.inner(x)
+
+        def backward(self, grad_out: np.ndarray) -> np.ndarray:
+            return self.inner.backward(grad_out)
+
+    X, y = throughput.make_data(40, TINY)
+    models = [nn.MLP(TINY, rng=3), Wrapped(nn.MLP(TINY, rng=3))]
+    for model in models:
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        nn.fit(model, nn.CrossEntropyLoss(), opt, X, y, epochs=2, batch_size=8, rng=0, verbose=0)
+        assert all(not p.grad.any() for p in model.parameters())  # left at zero, as before
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-15)
+
+
+def test_measurements_with_tiny_sizes_give_positive_rates(tmp_path):
+    t = throughput.measure_training(TINY, 4, rounds=1, seconds=0.002, settle=0, matmul_n=16)
+    assert set(t["samples_per_s"]) == {"nnscratch", "torch", "numpy_by_hand", "nnscratch_fit"}
+    assert all(v > 0 for v in t["samples_per_s"].values())
+    assert t["ratio_vs_torch"]["torch"] == pytest.approx(1.0)
+    assert len(t["raw"]["nnscratch"]) == 1 and t["peak_gflops"] > 0
+    s = throughput.measure_scaling(
+        (2, 4), (3, 5), rounds=1, seconds=0.002, settle=0, base=TINY, base_batch=4
+    )
+    assert s["batch"]["x"] == [2, 4] and s["width"]["x"] == [3, 5]
+    assert all(v > 0 for v in s["width"]["nnscratch"] + s["batch"]["torch"])
+    png = tmp_path / "scaling.png"
+    run.plot_scaling(s, png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    imp = course.time_import(rounds=1, module="json")
+    assert imp["import_s"] > 0 and imp["heavy_modules_imported"] == []
+    nbs = course.time_notebooks([tmp_path / "no-such-folder"], verbose=False)
+    assert nbs["count"] == 0 and nbs["total_s"] == 0
+
+    results = {
+        "meta": {
+            "date": "today",
+            "cpu": "cpu",
+            "cpus": 2,
+            "threads": 2,
+            "quick": True,
+            "blas_threads": {"numpy": 2, "torch": 2},
+            "numpy": "x",
+            "torch": "y",
+        },
+        "throughput": t,
+        "scaling": s,
+        "import": imp,
+        "course": nbs,
+    }
+    rows = run.targets(results)
+    assert [r["target"] for r in rows] == [
+        "throughput nnscratch / torch",
+        "fraction of sgemm peak",
+        "import nnscratch, extra",
+    ]
+    text = run.table(results)
+    assert "| nnscratch |" in text and "| target | measured | goal | met |" in text
+    json.dumps(results)  # everything is JSON-serialisable
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run.TABLE_START}\nold table\n{run.TABLE_END}\noutro\n")
+    assert run.update_readme(readme, text)
+    doc = readme.read_text()
+    assert "old table" not in doc and text in doc and doc.endswith(f"{run.TABLE_END}\noutro\n")
+
+
+def test_parse_args_rejects_unknown_parts():
+    args = run.parse_args(["--quick", "--parts", "import,course"])
+    assert args.quick and args.parts == ["import", "course"]
+    with pytest.raises(SystemExit):
+        run.parse_args(["--parts", "gpu"])
