@@ -25,7 +25,7 @@ import numpy as np
 
 from ._rng import as_generator
 from .layers import Dropout, Flatten, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
-from .training import History, TrainingDiverged
+from .training import History, TrainingDiverged, progress_every, report_progress
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
     import torch
@@ -469,7 +469,7 @@ def train(
         torch.manual_seed(int(seed))
     gen = as_generator(seed)
     scaler = torch.amp.GradScaler("cuda") if amp and place.type == "cuda" else None
-    every = max(1, math.ceil(epochs / 10)) if verbose is True else int(verbose or 0)
+    every = progress_every(verbose, epochs)
     hist = History()
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
@@ -502,20 +502,13 @@ def train(
         hist.lr.append(float(optimizer.param_groups[0]["lr"]))
         hist.loss.append(total / len(Xt))
         hist.acc.append(correct / len(Xt))
-        msg = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {hist.loss[-1]:.4f}"
-        if not math.isnan(hist.acc[-1]):
-            msg += f"  acc {hist.acc[-1]:.3f}"
         if validation is not None:
             val_loss, val_acc = evaluate(model, loss_fn, *validation, batch_size=1024)
             hist.val_loss.append(val_loss)
             hist.val_acc.append(val_acc)
-            msg += f"  val_loss {val_loss:.4f}"
-            if not math.isnan(val_acc):
-                msg += f"  val_acc {val_acc:.3f}"
         if scheduler is not None:
             scheduler.step()
-        if every and (epoch % every == 0 or epoch == epochs or epoch == 1):
-            print(msg, flush=True)
+        report_progress(hist, epoch, epochs, every)
     hist.seconds = time.perf_counter() - start
     return hist
 

@@ -30,6 +30,8 @@ __all__ = [
     "accuracy",
     "evaluate",
     "confusion_matrix",
+    "progress_every",
+    "report_progress",
 ]
 
 
@@ -161,6 +163,27 @@ def evaluate(model: Module, loss: Loss, X: np.ndarray, y: np.ndarray) -> tuple[f
     return loss(out, _targets_for(loss, y)), _n_correct(out, y, loss) / max(len(out), 1)
 
 
+def progress_every(verbose: bool | int, epochs: int) -> int:
+    """How often a training loop prints: ``True`` gives about ten lines in all, an int
+    ``k`` every ``k`` epochs, ``False``/0 never (0)."""
+    return max(1, math.ceil(epochs / 10)) if verbose is True else int(verbose or 0)
+
+
+def report_progress(hist: History, epoch: int, epochs: int, every: int) -> None:
+    """Print the latest epoch of ``hist`` as one line when it is due (the first, the last,
+    and every ``every``-th epoch), so long runs never flood a notebook."""
+    if not every or not (epoch % every == 0 or epoch == epochs or epoch == 1):
+        return
+    msg = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {hist.loss[-1]:.4f}"
+    if hist.acc and not math.isnan(hist.acc[-1]):
+        msg += f"  acc {hist.acc[-1]:.3f}"
+    if hist.val_loss:
+        msg += f"  val_loss {hist.val_loss[-1]:.4f}"
+        if not math.isnan(hist.val_acc[-1]):
+            msg += f"  val_acc {hist.val_acc[-1]:.3f}"
+    print(msg, flush=True)
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a blow-up ends in TrainingDiverged instead
 def fit(
     model: Module,
@@ -199,7 +222,7 @@ def fit(
     if early_stopping is not None and validation is None:
         raise ValueError("early_stopping needs a validation set: pass validation=(X_val, y_val)")
     gen = as_generator(rng)  # one generator for the whole run: a fresh order every epoch
-    every = max(1, math.ceil(epochs / 10)) if verbose is True else int(verbose or 0)
+    every = progress_every(verbose, epochs)
     hist = History()
     best = (math.inf, None, -1)
     waited = 0
@@ -238,16 +261,10 @@ def fit(
         train_loss, train_acc = total / count, correct / count
         hist.loss.append(train_loss)
         hist.acc.append(train_acc)
-        msg = f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {train_loss:.4f}"
-        if not math.isnan(train_acc):
-            msg += f"  acc {train_acc:.3f}"
         if validation is not None:
             val_loss, val_acc = evaluate(model, loss, *validation)
             hist.val_loss.append(val_loss)
             hist.val_acc.append(val_acc)
-            msg += f"  val_loss {val_loss:.4f}"
-            if not math.isnan(val_acc):
-                msg += f"  val_acc {val_acc:.3f}"
             if early_stopping is not None:
                 if val_loss < best[0]:
                     best = (val_loss, [p.data.copy() for p in model.parameters()], epoch)
@@ -258,8 +275,7 @@ def fit(
             scheduler.step()
         if callback is not None:
             callback(epoch, hist)
-        if every and (epoch % every == 0 or epoch == epochs or epoch == 1):
-            print(msg, flush=True)
+        report_progress(hist, epoch, epochs, every)
         if early_stopping is not None and waited >= early_stopping:
             hist.stopped_early = True
             if every:

@@ -261,3 +261,20 @@ def test_accuracy_is_reported_for_float_one_hot_targets_with_mse() -> None:
         verbose=False,
     )
     assert np.isnan(hist.acc[0])
+
+
+def test_report_progress_prints_first_last_and_every_kth_epoch(capsys) -> None:
+    from nnscratch.training import History, progress_every, report_progress
+
+    assert progress_every(True, 100) == 10
+    assert progress_every(3, 100) == 3
+    assert progress_every(False, 100) == 0
+    hist = History(loss=[0.5], acc=[float("nan")], val_loss=[0.25], val_acc=[0.75])
+    for epoch in range(1, 8):
+        report_progress(hist, epoch, 7, 3)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/7", "3/7", "6/7", "7/7"]
+    assert "acc" not in lines[0].replace("val_acc", "")
+    assert "val_loss 0.2500  val_acc 0.750" in lines[0]
+    report_progress(hist, 1, 7, 0)
+    assert capsys.readouterr().out == ""
