@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -144,6 +141,8 @@ def _download(url: str, dest: Path, expected: str, timeout: float) -> None:
         OSError: (including ``urllib.error.URLError``) if the mirror does not answer.
         ChecksumError: if the downloaded bytes have the wrong SHA-256.
     """
+    import urllib.request  # network modules load only when a download really happens
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
@@ -196,6 +195,9 @@ def fetch_mnist(
         dest = folder / name
         if dest.is_file() and sha256_file(dest) == expected:
             continue
+        import http.client
+        import urllib.error
+
         failures = []
         for base in urls:
             url = base + name
