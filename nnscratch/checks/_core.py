@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CheckFailed", "passed", "fail", "close", "call_student"]
+__all__ = ["CheckFailed", "passed", "fail", "close", "call_student", "as_number"]
 
 
 class CheckFailed(AssertionError):
@@ -46,3 +46,18 @@ def call_student(name: str, fn: object, *args: object) -> object:
     except Exception as exc:  # the student's code crashed: report it as the mistake
         fail(name, f"your function raised {type(exc).__name__}: {exc}")
     return None  # pragma: no cover - fail() always raises
+
+
+def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
+    """The student's output as one float, or a ``CheckFailed`` saying ``expected``.
+
+    A one-element array counts as a number; strings, several values and (unless
+    ``allow_bool``) booleans do not. ``expected`` is the sentence the student reads, e.g.
+    ``"the loss should be a single number"``.
+    """
+    arr = np.asarray(out)
+    kinds = (np.number, np.bool_) if allow_bool else (np.number,)
+    if arr.size != 1 or not any(np.issubdtype(arr.dtype, k) for k in kinds):
+        got = f"{type(out).__name__} of shape {arr.shape}" if arr.ndim else repr(out)
+        fail(name, f"{expected}, got {got}")
+    return float(arr.reshape(()))

@@ -13,22 +13,12 @@ import numpy as np
 
 from ..functional import step
 from ..perceptron import Perceptron
-from ._core import call_student, close, fail, passed
+from ._core import as_number, call_student, close, fail, passed
 
 __all__ = ["check_perceptron_output", "check_nand_weights", "check_perceptron_update"]
 
 # Every combination of two yes/no inputs, shape (4, 2): (0,0), (0,1), (1,0), (1,1).
 _BINARY_PAIRS = np.array(list(itertools.product((0.0, 1.0), repeat=2)))
-
-
-def _scalar(name: str, out: object, what: str) -> float:
-    """The student's output as one float, or a failure saying it should be a single number."""
-    arr = np.asarray(out)
-    if arr.size != 1 or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        fail(name, f"{what} should be a single number, got {out!r}")
-    return float(arr.reshape(()))
 
 
 def _all_close(got: list[np.ndarray], other: list[np.ndarray]) -> bool:
@@ -52,7 +42,12 @@ def check_perceptron_output(fn: object) -> None:
     cases.append((np.array([1.0, 0.0, 1.0]), np.array([0.5, 2.0, 0.5]), -1.0))
     cases.append((np.array([1.0, 1.0]), np.array([2.0, -1.0]), -1.0))
     got = [
-        _scalar(name, call_student(name, fn, x.copy(), w.copy(), b), "the output")
+        as_number(
+            name,
+            call_student(name, fn, x.copy(), w.copy(), b),
+            "the output should be a single number",
+            allow_bool=True,
+        )
         for x, w, b in cases
     ]
     expected = [float(step(np.array(x @ w + b))) for x, w, b in cases]
@@ -60,22 +55,34 @@ def check_perceptron_output(fn: object) -> None:
         passed(name, f"{len(cases)} cases, including sums exactly at 0")
         return
     mistakes = [
-        ("you returned the weighted sum w.x + b itself; the unit answers 0 or 1 by comparing "
-         "the sum with 0 (the step function)", [float(x @ w + b) for x, w, b in cases]),
-        ("a sum of exactly 0 must give 1: compare with >= 0, not > 0",
-         [float(x @ w + b > 0) for x, w, b in cases]),
-        ("the answers ignore the bias: did you forget to add b to w.x?",
-         [float(step(np.array(x @ w))) for x, w, b in cases]),
-        ("the bias is added (w.x + b), not subtracted",
-         [float(step(np.array(x @ w - b))) for x, w, b in cases]),
+        (
+            "you returned the weighted sum w.x + b itself; the unit answers 0 or 1 by comparing "
+            "the sum with 0 (the step function)",
+            [float(x @ w + b) for x, w, b in cases],
+        ),
+        (
+            "a sum of exactly 0 must give 1: compare with >= 0, not > 0",
+            [float(x @ w + b > 0) for x, w, b in cases],
+        ),
+        (
+            "the answers ignore the bias: did you forget to add b to w.x?",
+            [float(step(np.array(x @ w))) for x, w, b in cases],
+        ),
+        (
+            "the bias is added (w.x + b), not subtracted",
+            [float(step(np.array(x @ w - b))) for x, w, b in cases],
+        ),
     ]
     for message, outputs in mistakes:
         if _all_close(got, outputs):
             fail(name, message)
     i = next(i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if not close(g, e))
     x, w, b = cases[i]
-    fail(name, f"for x={x.tolist()}, w={np.round(w, 4).tolist()}, b={b:.4g} you returned "
-               f"{got[i]:.4g}, expected {expected[i]:g} (w.x + b = {x @ w + b:.4g})")
+    fail(
+        name,
+        f"for x={x.tolist()}, w={np.round(w, 4).tolist()}, b={b:.4g} you returned "
+        f"{got[i]:.4g}, expected {expected[i]:g} (w.x + b = {x @ w + b:.4g})",
+    )
 
 
 def check_nand_weights(w: object, b: object) -> None:
@@ -102,16 +109,28 @@ def check_nand_weights(w: object, b: object) -> None:
         f"{int(p)}{int(q)}->{int(o)}" for (p, q), o in zip(_BINARY_PAIRS, got, strict=True)
     )
     if np.array_equal(got, 1 - nand):
-        fail(name, f"your unit computes AND ({rows}), the exact opposite of NAND: flip the "
-                   "signs of the weights and of the bias")
+        fail(
+            name,
+            f"your unit computes AND ({rows}), the exact opposite of NAND: flip the "
+            "signs of the weights and of the bias",
+        )
     if np.array_equal(got, (a | c).astype(float)):
-        fail(name, f"your unit computes OR ({rows}); NAND is 1 unless both inputs are 1: try "
-                   "negative weights and a positive bias")
+        fail(
+            name,
+            f"your unit computes OR ({rows}); NAND is 1 unless both inputs are 1: try "
+            "negative weights and a positive bias",
+        )
     if got[0] == 0:
-        fail(name, f"your unit gives {rows}; with both inputs 0 only the bias counts, so b "
-                   "must be >= 0 to answer 1")
-    fail(name, f"your unit gives {rows}, but NAND is 00->1, 01->1, 10->1, 11->0: use "
-               "negative weights, and a bias that outweighs one weight but not both")
+        fail(
+            name,
+            f"your unit gives {rows}; with both inputs 0 only the bias counts, so b "
+            "must be >= 0 to answer 1",
+        )
+    fail(
+        name,
+        f"your unit gives {rows}, but NAND is 00->1, 01->1, 10->1, 11->0: use "
+        "negative weights, and a bias that outweighs one weight but not both",
+    )
 
 
 def check_perceptron_update(fn: object) -> None:
@@ -134,7 +153,7 @@ def check_perceptron_update(fn: object) -> None:
             fail(name, f"return a pair (new_w, new_b), got {type(out).__name__}")
         if np.shape(out[0]) != w.shape:
             fail(name, f"new_w should have the shape of w {w.shape}, got {np.shape(out[0])}")
-        _scalar(name, out[1], "new_b")
+        as_number(name, out[1], "new_b should be a single number", allow_bool=True)
         got.append(np.concatenate([np.asarray(out[0], float), [float(out[1])]]))
         ref = Perceptron(len(w), lr, weights=w, bias=b).fit(x.reshape(1, -1), np.array([y]), 1)
         expected.append(np.concatenate([ref.w, [ref.b]]))
@@ -151,20 +170,33 @@ def check_perceptron_update(fn: object) -> None:
         return outs
 
     mistakes = [
-        ("the update goes the wrong way: the error is y - y_hat (target minus prediction), "
-         "so w moves by +lr * (y - y_hat) * x", rule(lambda y, h: h - y)),
-        ("the weights are right but the bias never changes: b also moves, by lr * (y - y_hat)",
-         rule(lambda y, h: y - h, bias=False)),
-        ("the step ignores the learning rate: multiply the change by lr",
-         rule(lambda y, h: y - h, lr_used=False)),
-        ("the parameters change even when the prediction is right: multiply by the error "
-         "y - y_hat (0 when right), not by y", rule(lambda y, h: y)),
+        (
+            "the update goes the wrong way: the error is y - y_hat (target minus prediction), "
+            "so w moves by +lr * (y - y_hat) * x",
+            rule(lambda y, h: h - y),
+        ),
+        (
+            "the weights are right but the bias never changes: b also moves, by lr * (y - y_hat)",
+            rule(lambda y, h: y - h, bias=False),
+        ),
+        (
+            "the step ignores the learning rate: multiply the change by lr",
+            rule(lambda y, h: y - h, lr_used=False),
+        ),
+        (
+            "the parameters change even when the prediction is right: multiply by the error "
+            "y - y_hat (0 when right), not by y",
+            rule(lambda y, h: y),
+        ),
     ]
     for message, outputs in mistakes:
         if _all_close(got, outputs):
             fail(name, message)
     i = next(i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if not close(g, e))
     w, b, x, y, lr = cases[i]
-    fail(name, f"for y={y}, lr={lr:g} you returned w={np.round(got[i][:-1], 4).tolist()}, "
-               f"b={got[i][-1]:.4g}; expected w={np.round(expected[i][:-1], 4).tolist()}, "
-               f"b={expected[i][-1]:.4g}")
+    fail(
+        name,
+        f"for y={y}, lr={lr:g} you returned w={np.round(got[i][:-1], 4).tolist()}, "
+        f"b={got[i][-1]:.4g}; expected w={np.round(expected[i][:-1], 4).tolist()}, "
+        f"b={expected[i][-1]:.4g}",
+    )

@@ -13,19 +13,12 @@ import numpy as np
 from ..layers import Parameter
 from ..losses import BCELoss, MSELoss
 from ..optim import SGD
-from ._core import call_student, close, fail, passed
+from ._core import as_number, call_student, close, fail, passed
 
 __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_step"]
 
 
-def _number(name: str, out: object, what: str) -> float:
-    """The student's output as one float, or a failure saying a loss is a single number."""
-    arr = np.asarray(out)
-    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
-        shape = getattr(arr, "shape", None)
-        fail(name, f"{what} should be a single number (average over the batch), got "
-                   f"{type(out).__name__} of shape {shape}")
-    return float(arr.reshape(()))
+_ONE_LOSS = "the loss should be a single number (average over the batch)"
 
 
 def _call(name: str, fn: object, *args: object) -> object:
@@ -46,14 +39,17 @@ def check_mse(fn: object) -> None:
     for shape in ((7,), (5, 3), (1,)):
         pred, target = rng.normal(size=shape), rng.normal(size=shape)
         expected = MSELoss()(pred, target)
-        got = _number(name, _call(name, fn, pred.copy(), target.copy()), "the loss")
+        got = as_number(name, _call(name, fn, pred.copy(), target.copy()), _ONE_LOSS)
         if close(got, expected):
             continue
         diff = pred - target
         if close(got, np.sum(diff**2)) and diff.size > 1:
-            fail(name, f"you returned the sum of squared errors ({got:.4g}); the loss is "
-                       f"their mean over all {diff.size} numbers: forgot to average over the "
-                       "batch (np.mean, not np.sum)")
+            fail(
+                name,
+                f"you returned the sum of squared errors ({got:.4g}); the loss is "
+                f"their mean over all {diff.size} numbers: forgot to average over the "
+                "batch (np.mean, not np.sum)",
+            )
         if close(got, np.mean(diff)) or close(got, np.mean(np.abs(diff))):
             fail(name, "the errors are not squared: mean((pred - target)**2)")
         if close(got, np.sqrt(expected)):
@@ -77,19 +73,25 @@ def check_bce(fn: object) -> None:
         p = rng.uniform(0.05, 0.95, size=n)
         y = np.arange(n) % 2
         expected = BCELoss()(p, y)
-        got = _number(name, _call(name, fn, p.copy(), y.copy()), "the loss")
+        got = as_number(name, _call(name, fn, p.copy(), y.copy()), _ONE_LOSS)
         if close(got, expected):
             continue
         if close(got, -expected):
-            fail(name, f"the loss is negative ({got:.4g}): log p < 0, so the formula needs a "
-                       "minus sign in front")
+            fail(
+                name,
+                f"the loss is negative ({got:.4g}): log p < 0, so the formula needs a "
+                "minus sign in front",
+            )
         only_pos = -np.mean(y * np.log(p))
         if close(got, only_pos) or close(got, -only_pos):
             fail(name, "samples with y = 0 cost nothing: add the (1 - y) * log(1 - p) term")
         if close(got, expected * n):
             fail(name, "you returned the sum over the samples: take the mean over the batch")
-        fail(name, f"for p={np.round(p, 4).tolist()}, y={y.tolist()} expected "
-                   f"{expected:.4g}, got {got:.4g}")
+        fail(
+            name,
+            f"for p={np.round(p, 4).tolist()}, y={y.tolist()} expected "
+            f"{expected:.4g}, got {got:.4g}",
+        )
     passed(name, "agrees with nnscratch.BCELoss")
 
 
@@ -120,9 +122,12 @@ def check_linear_regression_grad(fn: object) -> None:
     if dw.shape != (d,):
         fail(name, f"dw should have the shape of w ({d},), got {dw.shape}")
     if np.asarray(out[1]).size == n:
-        fail(name, f"db has one entry per sample (shape {np.shape(out[1])}): the bias is "
-                   "shared, so add up (average) the per-sample terms into one number")
-    db = _number(name, out[1], "db")
+        fail(
+            name,
+            f"db has one entry per sample (shape {np.shape(out[1])}): the bias is "
+            "shared, so add up (average) the per-sample terms into one number",
+        )
+    db = as_number(name, out[1], "db should be a single number")
     if close(dw, exp_dw) and close(db, exp_db):
         passed(name, "dw and db agree with nnscratch.MSELoss.backward")
         return
@@ -136,8 +141,11 @@ def check_linear_regression_grad(fn: object) -> None:
         if close(dw, factor * exp_dw) and close(db, factor * exp_db):
             fail(name, f"{why} (your gradient is {factor:g} times the right one)")
     if close(dw, exp_dw):
-        fail(name, f"dw is right but db is {db:.4g}, expected {exp_db:.4g}: db is the same "
-                   "sum as dw without the factor x")
+        fail(
+            name,
+            f"dw is right but db is {db:.4g}, expected {exp_db:.4g}: db is the same "
+            "sum as dw without the factor x",
+        )
     if close(db, exp_db):
         fail(name, "db is right but dw is not: dw = (2 / n) * X.T @ (X @ w + b - y)")
     fail(name, f"dw = {np.round(dw, 4).tolist()}, expected {np.round(exp_dw, 4).tolist()}")
@@ -163,17 +171,24 @@ def check_gd_step(fn: object) -> None:
         except (TypeError, ValueError):
             fail(name, f"return the new parameters as an array, got {type(out).__name__}")
         if got.shape != shape:
-            fail(name, f"the new parameters should have the shape of theta {shape}, got "
-                       f"{got.shape}")
+            fail(
+                name, f"the new parameters should have the shape of theta {shape}, got {got.shape}"
+            )
         if close(got, expected):
             continue
         if close(got, theta + lr * grad):
-            fail(name, "you stepped uphill: the gradient points to where the loss grows, so "
-                       "subtract it, theta - lr * grad")
+            fail(
+                name,
+                "you stepped uphill: the gradient points to where the loss grows, so "
+                "subtract it, theta - lr * grad",
+            )
         if close(got, theta - grad):
             fail(name, "the learning rate is missing: theta - lr * grad")
         if close(got, theta - grad / lr):
             fail(name, "multiply the gradient by the learning rate, do not divide by it")
-        fail(name, f"with lr={lr:g} expected {np.round(expected, 4).tolist()}, got "
-                   f"{np.round(got, 4).tolist()}")
+        fail(
+            name,
+            f"with lr={lr:g} expected {np.round(expected, 4).tolist()}, got "
+            f"{np.round(got, 4).tolist()}",
+        )
     passed(name, "three steps agree with nnscratch.optim.SGD")

@@ -7,25 +7,14 @@ difference.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..layers import MLP
 from ..losses import CrossEntropyLoss
 from ..optim import SGD
-from ._core import call_student, close, fail, passed
+from ._core import as_number, call_student, close, fail, passed
 
 __all__ = ["check_train_step", "check_epoch_loss", "check_count_parameters", "check_best_epoch"]
-
-
-def _as_float(name: str, value: object, what: str) -> float:
-    """``value`` as a float, or a CheckFailed saying a number was expected."""
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        fail(name, f"{what} must be a number, got {type(value).__name__} ({value!r})")
-    return float(value)  # type: ignore[arg-type]
 
 
 def _params(model: MLP) -> list[np.ndarray]:
@@ -64,7 +53,7 @@ def check_train_step(fn: object) -> None:
         got = call_student(name, fn, stu, stu_loss, stu_opt, Xb.copy(), yb.copy())
         if got is None:
             fail(name, "train_step returned None: return the batch's loss value (a float)")
-        got_f = _as_float(name, got, "the returned loss")
+        got_f = as_number(name, got, "the returned loss must be a number")
         params = _params(stu)
         if _same(params, before):
             fail(
@@ -109,7 +98,9 @@ def check_epoch_loss(fn: object) -> None:
     losses = np.array([0.9, 0.7, 0.6, 2.0])
     sizes = np.array([32, 32, 32, 4])
     want = float(np.average(losses, weights=sizes))
-    got = _as_float(name, call_student(name, fn, losses.tolist(), sizes.tolist()), "the result")
+    got = as_number(
+        name, call_student(name, fn, losses.tolist(), sizes.tolist()), "the result must be a number"
+    )
     if close(got, want):
         passed(name, f"{got:.4g} (the short last batch counts for its 4 samples only)")
         return
@@ -137,7 +128,7 @@ def check_count_parameters(fn: object) -> None:
     for sizes in ([2, 3, 1], [4, 8, 8, 3], [64, 32, 10]):
         want = MLP(sizes, rng=0).num_parameters()
         got = call_student(name, fn, list(sizes))
-        got_f = _as_float(name, got, f"count_parameters({sizes})")
+        got_f = as_number(name, got, f"count_parameters({sizes}) must be a number")
         if got_f == want:
             continue
         pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
@@ -171,7 +162,7 @@ def check_best_epoch(fn: object) -> None:
     name = "check_best_epoch"
     val = [1.2, 0.8, 0.55, 0.5, 0.52, 0.61, 0.74]
     want = int(np.argmin(val)) + 1
-    got = _as_float(name, call_student(name, fn, list(val)), "the result")
+    got = as_number(name, call_student(name, fn, list(val)), "the result must be a number")
     if got == want:
         passed(name, f"epoch {want} has the lowest validation loss")
         return

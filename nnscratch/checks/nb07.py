@@ -6,13 +6,11 @@ Expected answers come from the library (``functional.one_hot``, ``functional.sof
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..functional import one_hot, softmax
 from ..training import accuracy
-from ._core import call_student, close, fail, passed
+from ._core import as_number, call_student, close, fail, passed
 
 __all__ = ["check_one_hot", "check_accuracy_from_logits", "check_confident_mistakes"]
 
@@ -77,11 +75,7 @@ def check_accuracy_from_logits(fn: object) -> None:
     y[[1, 4, 8]] = (y[[1, 4, 8]] + 3) % 10  # three mistakes: accuracy 0.7
     want = accuracy(pred, y)
     got = call_student(name, fn, logits.copy(), y.copy())
-    if isinstance(got, np.ndarray) and got.size == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        fail(name, f"return one number (a fraction), got {type(got).__name__}")
-    g = float(got)  # type: ignore[arg-type]
+    g = as_number(name, got, "return one number (a fraction)")
     if close(g, want):
         passed(name, f"accuracy {g:.4g}")
         return
