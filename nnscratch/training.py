@@ -139,15 +139,23 @@ def _labels_from_outputs(out: np.ndarray, loss: Loss) -> np.ndarray:
     return np.argmax(out, axis=1)
 
 
+def _is_one_hot(y: np.ndarray) -> bool:
+    # Float one-hot targets (n, C) of an MSE classifier: every row one 1, the rest 0.
+    return (
+        y.ndim == 2
+        and y.shape[1] > 1
+        and bool(np.all((y == 0) | (y == 1)))
+        and bool(np.all(y.sum(axis=1) == 1))
+    )
+
+
 def _n_correct(out: np.ndarray, y: np.ndarray, loss: Loss) -> float:
     # Number of correct predictions, or NaN when the task is not classification.
     y = np.asarray(y)
-    one_hot = y.ndim == 2 and y.shape[1] > 1 and bool(np.all((y == 0) | (y == 1)))
-    one_hot = one_hot and bool(np.all(y.sum(axis=1) == 1))
     if not (
         isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss))
         or np.issubdtype(y.dtype, np.integer)
-        or one_hot
+        or _is_one_hot(y)  # only checked (per batch) when the two cheap tests fail
     ):
         return float("nan")
     labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
