@@ -94,6 +94,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def table(results: dict[str, Any]) -> str:
     """The results as Markdown tables (readable in a terminal, pasted into the README)."""
+    from bench import throughput
+
     m = results["meta"]
     lines = [
         f"nnscratch benchmarks, {m['date']}: {m['cpu']}, {m['cpus']} CPUs, "
@@ -114,7 +116,7 @@ def table(results: dict[str, Any]) -> str:
             "| library | samples/s | vs torch | GFLOP/s | of sgemm peak | (6N count) |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for lib in ("nnscratch", "torch", "numpy_by_hand", "nnscratch_fit"):
+        for lib in throughput.TRAINING_LIBS:
             sps = t["samples_per_s"][lib]
             lines.append(
                 f"| {lib.replace('_', ' ')} | {sps:,.0f} | {t['ratio_vs_torch'][lib]:.2f}x | "
@@ -127,10 +129,21 @@ def table(results: dict[str, Any]) -> str:
             f"Fastest round of each (less disturbed by other load): nnscratch "
             f"{b['samples_per_s']['nnscratch']:,.0f} samples/s, torch "
             f"{b['samples_per_s']['torch']:,.0f} (ratio {b['ratio_vs_torch']:.2f}x), numpy by "
-            f"hand {b['samples_per_s']['numpy_by_hand']:,.0f}; sgemm {b['peak_gflops']:.0f} "
-            "GFLOP/s",
+            f"hand {b['samples_per_s']['numpy_by_hand']:,.0f}, numpy tuned "
+            f"{b['samples_per_s']['numpy_tuned']:,.0f}; sgemm {b['peak_gflops']:.0f} GFLOP/s",
             "",
         ]
+        naive = t.get("no_pause")
+        if naive:
+            r = naive["ratio_vs_torch"]
+            lines += [
+                f"Without the pause before each block ({naive['rounds']} rounds, not used "
+                f"above): nnscratch {r['nnscratch']:.2f}x torch, numpy by hand "
+                f"{r['numpy_by_hand']:.2f}x, numpy tuned {r['numpy_tuned']:.2f}x; torch's "
+                f"own sgemm {naive['sgemm_gflops']['torch']:.0f} GFLOP/s (NumPy's "
+                f"{naive['sgemm_gflops']['numpy']:.0f})",
+                "",
+            ]
     if "scaling" in results:
         s = results["scaling"]
         for key, label in (("batch", "batch size"), ("width", "hidden width")):
@@ -254,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "throughput" in args.parts:
         print("training throughput ...", flush=True)
         results["throughput"] = throughput.measure_training(
-            rounds=9 if q else 25, seconds=0.06 if q else 0.1
+            rounds=9 if q else 25, seconds=0.06 if q else 0.1, no_pause_rounds=3 if q else 7
         )
     if "scaling" in args.parts:
         print("scaling ...", flush=True)

@@ -110,7 +110,6 @@ class CrossEntropyLoss(Loss):
         n, num_classes = z.shape
         if n == 0:
             raise ValueError("pred is empty: a loss needs at least one sample")
-        log_p = log_softmax(z, axis=1)
         t = np.asarray(target)
         if t.ndim == 2:
             probs = as_array(t, "target").astype(z.dtype, copy=False)
@@ -125,15 +124,20 @@ class CrossEntropyLoss(Loss):
                     f"shape {z.shape}, got shape {t.shape}"
                 )
             labels = as_labels(t, num_classes, "target")
-            # One-hot targets without building them: the loss picks log p of each label, and
-            # the gradient is softmax(z) - onehot, with softmax = exp(log_softmax) reused.
+            # One softmax, and one-hot targets without building them. With s = z - max(z)
+            # and S = sum(exp(s)), log p = s - log S: the loss needs it only at the labels,
+            # and the gradient is softmax(z) - onehot = exp(s) / S - onehot.
             rows = np.arange(n)
-            with np.errstate(under="ignore"):  # exp of a very negative log p is 0, harmlessly
-                grad = np.exp(log_p)
+            shifted = z - z.max(axis=1, keepdims=True)
+            with np.errstate(under="ignore"):  # exp of a very negative number is 0, harmlessly
+                grad = np.exp(shifted)
+            sums = grad.sum(axis=1, keepdims=True)
+            grad /= sums
             grad[rows, labels] -= 1
             grad /= n
             self._grad = grad
-            return -float(log_p[rows, labels].sum()) / n
+            return float(np.log(sums).sum() - shifted[rows, labels].sum()) / n
+        log_p = log_softmax(z, axis=1)
         # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t
         with np.errstate(under="ignore"):
             softmax = np.exp(log_p)

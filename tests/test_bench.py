@@ -41,6 +41,18 @@ def test_all_three_loops_train_the_same_model_shape():
     throughput.numpy_steps(TINY, X, y, 4)(3)  # runs without error
 
 
+def test_tuned_numpy_loop_trains_exactly_like_the_plain_one():
+    X, y = throughput.make_data(24, TINY, seed=1)
+    plain, tuned = throughput.hand_params(TINY), throughput.hand_params(TINY)
+    start = [w.copy() for w in plain[0]]
+    throughput.numpy_steps(TINY, X, y, 4, params=plain)(9)  # cycles over all 6 batches
+    throughput.numpy_tuned_steps(TINY, X, y, 4, params=tuned)(9)
+    for a, b in zip(plain[0] + plain[1], tuned[0] + tuned[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        assert a.dtype == b.dtype == np.float32
+    assert not any(np.array_equal(w, w0) for w, w0 in zip(plain[0], start, strict=True))
+
+
 def test_sequential_backward_can_skip_the_input_gradient():
     rng = np.random.default_rng(0)
     x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
@@ -109,7 +121,8 @@ def test_fit_on_a_sequential_trains_exactly_like_the_plain_loop():
 
 def test_measurements_with_tiny_sizes_give_positive_rates(tmp_path):
     t = throughput.measure_training(TINY, 4, rounds=1, seconds=0.002, settle=0, matmul_n=16)
-    assert set(t["samples_per_s"]) == {"nnscratch", "torch", "numpy_by_hand", "nnscratch_fit"}
+    assert set(t["samples_per_s"]) == set(throughput.TRAINING_LIBS)
+    assert set(t["no_pause"]["ratio_vs_torch"]) == set(throughput.TRAINING_LIBS)
     assert all(v > 0 for v in t["samples_per_s"].values())
     assert t["ratio_vs_torch"]["torch"] == pytest.approx(1.0)
     assert len(t["raw"]["nnscratch"]) == 1 and t["peak_gflops"] > 0
@@ -151,6 +164,7 @@ def test_measurements_with_tiny_sizes_give_positive_rates(tmp_path):
     ]
     text = run.table(results)
     assert "| nnscratch |" in text and "| target | measured | goal | met |" in text
+    assert "| numpy tuned |" in text and "Without the pause" in text
     json.dumps(results)  # everything is JSON-serialisable
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{run.TABLE_START}\nold table\n{run.TABLE_END}\noutro\n")
