@@ -146,24 +146,27 @@ def draw_tiny_network(
     padding: float = 0.5,
 ) -> Axes:
     """Shade P(class 1) of the tiny network, draw its 0.5 contour (the decision boundary)
-    and the data ``X (n, 2), y (n,)`` on top. Returns the ``Axes``."""
+    and the data ``X (n, 2), y (n,)`` on top. Returns the ``Axes``.
+
+    This is ``plotting.plot_decision_boundary(..., proba=True)`` with the network as the model.
+    """
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_data
+    from .plotting import plot_decision_boundary
 
-    X = as_batch(X, "X", 2)
-    lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
-    xx, yy, P = boundary_grid(params, (lo[0], hi[0]), (lo[1], hi[1]), resolution)
+    _check_params(params)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
-    filled = ax.contourf(xx, yy, P, levels=np.linspace(0, 1, 11), cmap="PuOr_r", alpha=0.6)
-    if P.min() < 0.5 < P.max():
-        ax.contour(xx, yy, P, levels=[0.5], colors="black", linewidths=1.5)
-    ax.figure.colorbar(filled, ax=ax, label="P(class 1)")
-    plot_data(X, y, ax=ax, title=title)
-    ax.set_xlim(lo[0], hi[0])
-    ax.set_ylim(lo[1], hi[1])
-    return ax
+    return plot_decision_boundary(
+        lambda points: tiny_network_output(params, points),
+        X,
+        y,
+        ax=ax,
+        title=title,
+        resolution=resolution,
+        padding=padding,
+        proba=True,
+    )
 
 
 def weight_explorer(
