@@ -58,6 +58,7 @@ class SlideHTML(HTMLParser):
         self.notes: list[str] = []
         self.code_cells: list[dict] = []
         self.resources: list[str] = []  # src/href of scripts, stylesheets and images
+        self.notes_in_fragment = 0  # <aside class="notes"> nested in a <div class="fragment">
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -71,6 +72,8 @@ class SlideHTML(HTMLParser):
             return
         classes = set((a.get("class") or "").split())
         node = {"tag": tag, "classes": classes, "has_child_section": False, "text": []}
+        if tag == "aside" and "notes" in classes:
+            self.notes_in_fragment += any("fragment" in p["classes"] for p in self.stack)
         if tag == "section":
             for parent in self.stack:
                 if parent["tag"] == "section":
@@ -180,6 +183,41 @@ def test_deck_structure(deck: Path):
 
 
 @pytest.mark.parametrize("deck", DECKS, ids=lambda p: p.stem)
+def test_no_speaker_notes_inside_a_fragment(deck: Path):
+    """nbconvert puts a notes cell that follows a fragment inside that fragment's <div>, and
+    reveal.js then hides the notes from the speaker view until the fragment is shown."""
+    inside, in_fragment, slide = [], False, 0
+    for i, cell in enumerate(_read(deck).cells):
+        kind = _slide_type(cell)
+        if kind in ("slide", "subslide"):
+            slide, in_fragment = slide + 1, False
+        elif kind == "fragment":
+            in_fragment = True
+        elif kind == "notes" and in_fragment:
+            inside.append(f"slide {slide} (cell {i})")
+    assert not inside, (
+        f"{deck.name}: speaker notes inside a fragment on {inside}; "
+        "move each notes cell before the slide's first fragment"
+    )
+
+
+def test_notes_after_a_fragment_render_inside_it(tmp_path: Path):
+    """Why the rule above exists: the rendered HTML really nests such notes in the fragment."""
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            md("# T", metadata={"slideshow": {"slide_type": "slide"}}),
+            md("later", metadata={"slideshow": {"slide_type": "fragment"}}),
+            md("NOTE-TOKEN", metadata={"slideshow": {"slide_type": "notes"}}),
+        ]
+    )
+    deck = tmp_path / "97_frag.ipynb"
+    nbformat.write(nb, deck)
+    html = _parse(build_slides.render_deck(deck, tmp_path).read_text(encoding="utf-8"))
+    assert html.notes == ["NOTE-TOKEN"] and html.notes_in_fragment == 1
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=lambda p: p.stem)
 def test_deck_figures_come_from_code_and_outputs_are_stored(deck: Path):
     nb = _read(deck)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -205,6 +243,7 @@ def test_rendered_deck(deck: Path, rendered):
     n_notes = sum(_slide_type(c) == "notes" for c in nb.cells)
     assert len(html.notes) == n_notes >= MIN_NOTES
     assert all(html.notes), "an empty speaker-notes block"
+    assert html.notes_in_fragment == 0, f"{deck.name}: speaker notes hidden inside a fragment"
     shown = [c for c in nb.cells if c.cell_type == "code" and _slide_type(c) not in ("skip",)]
     assert len(html.code_cells) == len(shown), "skip cells must not render, others must"
     for cell_nb, cell_html in zip(shown, html.code_cells, strict=True):
