@@ -12,18 +12,32 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import autodiff, data, functional, gradcheck, layers, losses, optim, perceptron, training
+from . import (
+    attention,
+    autodiff,
+    data,
+    functional,
+    gradcheck,
+    layers,
+    losses,
+    optim,
+    perceptron,
+    training,
+)
 from .layers import (
     MLP,
+    Conv2d,
     Dropout,
     Flatten,
     Linear,
+    MaxPool2d,
     Module,
     Parameter,
     ReLU,
     Sequential,
     Sigmoid,
     Tanh,
+    Unflatten,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .notebook import setup_notebook
@@ -36,6 +50,7 @@ _LAZY = ("plotting", "widgets", "checks", "torch_utils")
 __all__ = [
     "__version__",
     "setup_notebook",
+    "attention",
     "autodiff",
     "data",
     "functional",
@@ -55,6 +70,9 @@ __all__ = [
     "Flatten",
     "Sequential",
     "MLP",
+    "Conv2d",
+    "MaxPool2d",
+    "Unflatten",
     "MSELoss",
     "BCELoss",
     "BCEWithLogitsLoss",
