@@ -1,4 +1,4 @@
-"""``python -m nnscratch``: the same as the ``nnscratch`` command."""
+"""``python -m nnscratch``: the same as the ``nnscratch`` command (see nnscratch_tools.cli)."""
 
 import sys
 

@@ -1,66 +1,23 @@
-"""The ``nnscratch`` command (also ``python -m nnscratch``).
+"""``nnscratch`` command entry point kept in the student library for old installs.
 
-Subcommands live in their own modules. Each module listed in :data:`SUBCOMMANDS`
-provides ``add_parser(subparsers)``, which adds its parser with
-``subparsers.add_parser(...)`` and sets ``parser.set_defaults(func=run)``, where
-``run(args: argparse.Namespace) -> int`` returns the exit code. To add a command
-(say ``release``), write ``nnscratch/release.py`` with ``add_parser`` and append
-``"nnscratch.release"`` here. Keep heavy imports (torch, nbformat, ...) inside ``run``
-so that ``nnscratch --help`` stays fast.
+The command line lives with the instructor's tools, in :mod:`nnscratch_tools.cli`; this
+module only forwards to it, importing it when the command runs (``import nnscratch``
+never imports the tools).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main"]
-
-# Modules providing add_parser(subparsers); the order is the order in --help.
-SUBCOMMANDS: list[str] = [
-    "nnscratch.doctor",
-    "nnscratch.data.cli",
-    "nnscratch.release",
-    "nnscratch.grade",
-]
-
-
-def _version() -> str:
-    """Installed version of nnscratch, or the package's own ``__version__``."""
-    try:
-        from importlib.metadata import version
-
-        return version("nnscratch")
-    except Exception:  # not installed, e.g. run from a source checkout via PYTHONPATH
-        import nnscratch
-
-        return getattr(nnscratch, "__version__", "unknown")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per module in :data:`SUBCOMMANDS`."""
-    parser = argparse.ArgumentParser(
-        prog="nnscratch",
-        description="Tools for the Neural Networks from Scratch course.",
-    )
-    parser.add_argument("--version", action="version", version=f"nnscratch {_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMANDS:
-        importlib.import_module(name).add_parser(subparsers)
-    return parser
+__all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    """Run ``nnscratch ARGS`` through :func:`nnscratch_tools.cli.main`."""
+    from nnscratch_tools.cli import main as tools_main
+
+    return tools_main(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

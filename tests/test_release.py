@@ -15,7 +15,7 @@ from fixtures.notebook_factory import SOLUTION_LINES, instructor_notebook, write
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from nnscratch import release as rel
+from nnscratch_tools import release as rel
 
 REPO = Path(__file__).resolve().parents[1]
 PATH = os.environ.get("PATH", "")

@@ -12,9 +12,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import digits
-from ._files import ChecksumError, data_home, sha256_file
-from .mnist import DEFAULT_MIRRORS, MNIST_FILES, DownloadError, fetch_mnist, mnist_root
+from nnscratch.data import digits
+from nnscratch.data._files import ChecksumError, data_home, sha256_file
+from nnscratch.data.mnist import (
+    DEFAULT_MIRRORS,
+    MNIST_FILES,
+    DownloadError,
+    fetch_mnist,
+    mnist_root,
+)
 
 __all__ = ["add_parser", "run", "verify_all"]
 

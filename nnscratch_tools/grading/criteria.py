@@ -22,6 +22,7 @@ __all__ = [
     "figure_cells",
     "find_headings",
     "find_sections",
+    "ran",
     "score_automatic",
 ]
 
@@ -160,11 +161,26 @@ def find_sections(nb: Any, sections: Sequence[Section]) -> list[SectionReport]:
     return reports
 
 
+def ran(cell: Any) -> bool:
+    """True when the grader's runner got an execute reply for ``cell`` in this run.
+
+    The runner marks such cells in ``metadata.grader`` (the submitted notebook's metadata
+    is cleared before the run, so a submission cannot set it).
+    """
+    return cell.get("cell_type") == "code" and isinstance(
+        cell.get("metadata", {}).get("grader"), dict
+    )
+
+
 def figure_cells(nb: Any) -> list[int]:
-    """0-based indices of the code cells whose outputs show a figure (one entry per figure)."""
+    """0-based indices of the cells that ran and showed a figure (one entry per figure).
+
+    Outputs of cells without an execute reply (blank cells, the cell that was running when
+    the kernel died or the time ran out, anything after it) do not count.
+    """
     found: list[int] = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        if not ran(cell):
             continue
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if out.get("output_type") != "stream" else {}
@@ -174,15 +190,17 @@ def figure_cells(nb: Any) -> list[int]:
 
 
 def cell_errors(nb: Any) -> list[tuple[int, str, str]]:
-    """``(cell index, exception name, message)`` for every error output, in order."""
+    """``(cell index, exception name, message)`` for every cell whose execute reply said
+    ``error`` (or ``aborted``), in order: counted from the replies, not from the outputs,
+    so hiding the traceback does not hide the error."""
     found: list[tuple[int, str, str]] = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        if not ran(cell):
             continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                value = str(out.get("evalue", "")).split("\n")[0][:300]
-                found.append((index, str(out.get("ename", "Error"))[:100], value))
+        reply = cell.metadata["grader"]
+        if reply.get("status") != "ok":
+            name = str(reply.get("ename") or reply.get("status") or "Error")[:100]
+            found.append((index, name, str(reply.get("evalue", ""))[:300]))
     return found
 
 

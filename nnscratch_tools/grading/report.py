@@ -4,21 +4,33 @@
 rubric criterion (automatic ones filled, manual ones blank), then ``automatic_points,
 manual_points, total, max_points, wall_s, feedback``. :func:`merge_manual` reads the
 instructor's manual scores and writes ``final.csv`` with the totals.
+
+Rows are appended as each submission finishes (:class:`GradesWriter`), so a crash keeps
+what was done; at the end the rows are sorted by name and ``MANIFEST.sha256`` records the
+SHA-256 of ``grades.csv``, the rubric copy and every feedback and executed file.
+``--merge`` refuses a ``grades.csv`` (or rubric) that does not match its manifest. Text
+cells that a spreadsheet would read as a formula start with ``'`` (:func:`.names.csv_cell`).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from .grader import SubmissionResult
+from .names import csv_cell, from_csv_cell, normalise_name
 from .rubric import Rubric
 
 __all__ = [
     "FIXED_COLUMNS",
+    "MANIFEST",
     "TAIL_COLUMNS",
+    "GradesWriter",
+    "verify_manifest",
     "feedback_markdown",
     "grade_columns",
     "merge_manual",
@@ -27,6 +39,8 @@ __all__ = [
 
 FIXED_COLUMNS = ("submission", "status", "reason")
 TAIL_COLUMNS = ("automatic_points", "manual_points", "total", "max_points", "wall_s", "feedback")
+#: The hash manifest written beside grades.csv.
+MANIFEST = "MANIFEST.sha256"
 
 
 def _num(x: float) -> str:
@@ -90,43 +104,122 @@ def feedback_markdown(result: SubmissionResult, rubric: Rubric) -> str:
     return "\n".join(lines) + "\n"
 
 
+class GradesWriter:
+    """Writes ``out/grades.csv`` row by row, the feedback files, and the manifest.
+
+    Use :meth:`add` for each result as it finishes (the row is on disk at once) and
+    :meth:`close` at the end (sorts the rows by name, writes ``MANIFEST.sha256``).
+    """
+
+    def __init__(self, rubric: Rubric, out: str | Path) -> None:
+        self.rubric = rubric
+        self.out = Path(out)
+        (self.out / "feedback").mkdir(parents=True, exist_ok=True)
+        (self.out / "executed").mkdir(exist_ok=True)
+        self.path = self.out / "grades.csv"
+        self.rows: list[dict[str, str]] = []
+        self.files: list[Path] = []
+        (self.out / MANIFEST).unlink(missing_ok=True)
+        self._handle = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._writer = csv.DictWriter(self._handle, fieldnames=grade_columns(rubric))
+        self._writer.writeheader()
+        self._handle.flush()
+
+    def add(self, result: SubmissionResult) -> None:
+        """Write ``result``'s feedback (and executed copy) and append its row."""
+        import nbformat
+
+        rubric = self.rubric
+        feedback = Path("feedback") / f"{result.file_name}.md"
+        (self.out / feedback).write_text(feedback_markdown(result, rubric), encoding="utf-8")
+        self.files.append(feedback)
+        if result.outcome is not None and result.outcome.executed is not None:
+            executed = Path("executed") / f"{result.file_name}.ipynb"
+            nbformat.write(result.outcome.executed, self.out / executed)
+            self.files.append(executed)
+        row = {
+            "submission": result.submission.name,
+            "status": result.status,
+            "reason": result.reason,
+            "automatic_points": _num(result.automatic_points),
+            "manual_points": "",
+            "total": "",
+            "max_points": _num(rubric.max_points),
+            "wall_s": f"{result.wall_s:.1f}",
+            "feedback": feedback.as_posix(),
+        }
+        row.update({c.id: "" for c in rubric.manual})
+        row.update({s.criterion.id: _num(s.points) for s in result.scores})
+        row = {k: csv_cell(v) for k, v in row.items()}
+        self.rows.append(row)
+        self._writer.writerow(row)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self, extra: Sequence[Path] = ()) -> Path:
+        """Sort the rows by name, write the manifest (also over ``extra`` files in ``out``)."""
+        self._handle.close()
+        tmp = self.path.with_name("grades.csv.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=grade_columns(self.rubric))
+            writer.writeheader()
+            writer.writerows(sorted(self.rows, key=lambda r: r["submission"].casefold()))
+        os.replace(tmp, self.path)
+        names = [Path("grades.csv"), *self.files, *extra]
+        lines = [f"{_sha256(self.out / n)}  {n.as_posix()}" for n in names]
+        (self.out / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self.path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_manifest(out: str | Path) -> None:
+    """Check every file listed in ``out/MANIFEST.sha256`` against its SHA-256.
+
+    Raises:
+        ValueError: no manifest, or a file missing or changed since grading (named).
+    """
+    out = Path(out)
+    manifest = out / MANIFEST
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(
+            f"{manifest} is missing ({type(exc).__name__}): grades.csv cannot be verified; "
+            "grade again"
+        ) from exc
+    bad = []
+    for line in lines:
+        digest, _, name = line.partition("  ")
+        path = out / name
+        if ".." in Path(name).parts or not path.is_file() or _sha256(path) != digest:
+            bad.append(name)
+    if not any(line.endswith("  grades.csv") for line in lines):
+        bad.append("grades.csv (not in the manifest)")
+    if bad:
+        raise ValueError(
+            f"refusing to merge: these files changed since grading (their SHA-256 no longer "
+            f"matches {manifest}): {', '.join(bad[:10])}"
+        )
+
+
 def write_grades(results: Sequence[SubmissionResult], rubric: Rubric, out: str | Path) -> Path:
-    """Write ``out/grades.csv``, ``out/feedback/*.md`` and ``out/executed/*.ipynb``.
+    """Write ``out/grades.csv``, ``out/feedback/*.md``, ``out/executed/*.ipynb`` and the
+    manifest for finished ``results``.
 
     Returns:
         the path of ``grades.csv``.
     """
-    import nbformat
-
-    out = Path(out)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
-    (out / "executed").mkdir(exist_ok=True)
-    path = out / "grades.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=grade_columns(rubric))
-        writer.writeheader()
-        for result in results:
-            feedback = Path("feedback") / f"{result.file_name}.md"
-            (out / feedback).write_text(feedback_markdown(result, rubric), encoding="utf-8")
-            if result.outcome is not None and result.outcome.executed is not None:
-                nbformat.write(
-                    result.outcome.executed, out / "executed" / f"{result.file_name}.ipynb"
-                )
-            row = {
-                "submission": result.submission.name,
-                "status": result.status,
-                "reason": result.reason,
-                "automatic_points": _num(result.automatic_points),
-                "manual_points": "",
-                "total": "",
-                "max_points": _num(rubric.max_points),
-                "wall_s": f"{result.wall_s:.1f}",
-                "feedback": feedback.as_posix(),
-            }
-            row.update({c.id: "" for c in rubric.manual})
-            row.update({s.criterion.id: _num(s.points) for s in result.scores})
-            writer.writerow(row)
-    return path
+    writer = GradesWriter(rubric, out)
+    for result in results:
+        writer.add(result)
+    return writer.close()
 
 
 def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -141,22 +234,43 @@ def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
         raise ValueError(f"{what} {path} is not a valid CSV file: {exc}") from exc
 
 
+def _stripped(cell: str | None) -> str:
+    return from_csv_cell(cell or "").strip()
+
+
+def _key(cell: str) -> str:
+    """The submission name in a CSV cell, normalised as the grader names submissions."""
+    return normalise_name(from_csv_cell(cell))
+
+
 def merge_manual(
-    grades_csv: str | Path, manual_csv: str | Path, rubric: Rubric, out: str | Path
+    grades_csv: str | Path,
+    manual_csv: str | Path,
+    rubric: Rubric,
+    out: str | Path,
+    *,
+    verify: bool = True,
 ) -> Path:
     """Combine ``grades.csv`` with the instructor's manual scores into ``out/final.csv``.
 
     ``manual_csv`` needs a ``submission`` column and one column per manual criterion
     (other columns are ignored, so a filled-in copy of ``grades.csv`` works). Every
     submission of ``grades.csv`` needs a score between 0 and the criterion's points for
-    every manual criterion.
+    every manual criterion. Names are compared after the grader's normalisation
+    (:func:`.names.normalise_name`), so spaces or a spreadsheet's quoting do not matter.
+    With ``verify`` (the default) ``grades.csv`` must match the manifest written when
+    grading.
 
     Raises:
         ValueError: listing every problem (unknown or missing submissions, missing
             columns, blank, non-numeric or out-of-range scores). Nothing is written then.
     """
     grades_csv, manual_csv, out = Path(grades_csv), Path(manual_csv), Path(out)
+    if verify:
+        verify_manifest(grades_csv.parent)
     grade_header, grade_rows = _read_csv(grades_csv, "grades file")
+    for grade in grade_rows:
+        grade["submission"] = _key(grade.get("submission") or "")
     header, rows = _read_csv(manual_csv, "manual scores file")
     problems: list[str] = []
     expected = [c.id for c in rubric.criteria]
@@ -177,8 +291,8 @@ def merge_manual(
         )
     by_name: dict[str, dict[str, str]] = {}
     for line, row in enumerate(rows, start=2):
-        name = (row.get("submission") or "").strip()
-        if not name:
+        name = _key(row.get("submission") or "")
+        if not (row.get("submission") or "").strip():
             problems.append(f"{manual_csv}, line {line}: empty submission name")
         elif name in by_name:
             problems.append(f"{manual_csv}, line {line}: {name!r} appears twice")
@@ -191,6 +305,8 @@ def merge_manual(
     for grade in grade_rows:
         name = grade["submission"]
         row = by_name.get(name)
+        if row is None and _stripped(grade.get("status")) == "skipped":
+            continue  # not a submission: no manual scores needed
         if row is None:
             problems.append(f"{manual_csv}: no manual scores for {name!r}")
             continue
@@ -224,6 +340,9 @@ def merge_manual(
                 automatic += float(grade.get(c.id) or 0)
             except ValueError as exc:
                 raise ValueError(f"{grades_csv}: {name}: {c.id} is not a number") from exc
+        if name not in scores:  # a skipped entry
+            final_rows.append(dict(grade))
+            continue
         manual_points = sum(scores[name].values())
         row = dict(grade)
         row.update({cid: _num(v) for cid, v in scores[name].items()})
@@ -237,5 +356,5 @@ def merge_manual(
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=grade_columns(rubric), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(final_rows)
+        writer.writerows([{k: csv_cell(str(v)) for k, v in r.items()} for r in final_rows])
     return path

@@ -1,1 +1,0 @@
-"""Folder put first on ``PYTHONPATH`` of graded notebooks; holds ``sitecustomize.py``."""

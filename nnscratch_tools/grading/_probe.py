@@ -1,0 +1,134 @@
+"""Checks run inside a fresh sandbox, built exactly like the kernel's, before the kernel.
+
+The runner passes this file's text to ``python -I -c`` with one JSON argument (the host's
+namespace ids, a TCP port the runner listens on at 127.0.0.1, the host paths the sandbox
+must not see and the mount points whose parents it may see) and reads one JSON line back:
+``[[ok, "what was checked"], ...]``. The feedback states only what passed here.
+No imports from outside the standard library: this runs before anything else.
+"""
+
+import ctypes
+import errno
+import json
+import os
+import resource
+import socket
+import sys
+
+
+def _check(results, ok, text):
+    results.append([bool(ok), text])
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    results = []
+    status = open("/proc/self/status").read()
+    caps = {
+        line.split(":")[0]: int(line.split()[1], 16)
+        for line in status.splitlines()
+        if line.startswith("Cap")
+    }
+    _check(
+        results,
+        os.getuid() == os.geteuid() == 65534 and os.getgid() == 65534,
+        f"runs as the unprivileged uid/gid {os.getuid()}/{os.getgid()}",
+    )
+    _check(
+        results,
+        caps.get("CapEff") == 0 and caps.get("CapPrm") == 0,
+        "no capabilities (effective and permitted sets empty)",
+    )
+    differs = [
+        kind
+        for kind, host in spec["host_ns"].items()
+        if os.readlink(f"/proc/self/ns/{kind}") != host
+    ]
+    _check(
+        results,
+        sorted(differs) == sorted(spec["host_ns"]),
+        "own namespaces, none shared with the grader: " + ", ".join(sorted(differs)),
+    )
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    _check(
+        results,
+        len(pids) <= 3,
+        f"own PID namespace: sees {len(pids)} processes, all its own (no grader, no classmate)",
+    )
+    libc = ctypes.CDLL(None, use_errno=True)
+    refused = libc.unshare(0x10000000) != 0  # CLONE_NEWUSER
+    _check(results, refused, "cannot create user namespaces (so cannot regain capabilities)")
+    interfaces = [name for _, name in socket.if_nameindex()]
+    reached = False
+    try:
+        socket.create_connection(("127.0.0.1", spec["port"]), timeout=3).close()
+        reached = True
+    except OSError:
+        pass
+    _check(
+        results,
+        interfaces == ["lo"] and not reached,
+        "no network: its own network namespace with only a loopback interface; the "
+        "grader's 127.0.0.1 is unreachable",
+    )
+    allowed = {}
+    for mount in spec["allowed"]:
+        parts = mount.strip("/").split("/")
+        for i in range(len(parts)):
+            allowed.setdefault("/" + "/".join(parts[:i]), set()).add(parts[i])
+    leaks = []
+    for path in spec["private"]:
+        if not os.path.lexists(path):
+            continue
+        if os.path.isdir(path) and path.rstrip("/") in allowed:
+            extra = set(os.listdir(path)) - allowed[path.rstrip("/")]
+            if not extra:
+                continue
+        leaks.append(path)
+    _check(
+        results,
+        not leaks,
+        "cannot see the submissions folder, the output folder, the rubric, the home folder, "
+        "the repository or other submissions' copies"
+        + (f" (visible: {leaks})" if leaks else ""),
+    )
+    readonly = []
+    bad_dirs = []
+    for folder in [sys.prefix, sys.base_prefix, *sys.path[1:], "/", "/usr", "/opt/nnscratch/lib"]:
+        if not folder or not os.path.isdir(folder):
+            continue
+        try:
+            fd = os.open(os.path.join(folder, ".probe"), os.O_CREAT | os.O_WRONLY, 0o600)
+        except OSError as exc:
+            readonly.append(exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM))
+        else:
+            os.close(fd)
+            readonly.append(False)
+            bad_dirs.append(folder)
+    _check(
+        results,
+        all(readonly),
+        "read-only: the Python installation, the environment (site-packages, .pth files), "
+        "the library copy and the root of the file system"
+        + (f" (writable: {bad_dirs})" if bad_dirs else ""),
+    )
+    _check(
+        results,
+        set(os.listdir("/tmp")) <= allowed.get("/tmp", set()),
+        "a private, empty /tmp (and a private working folder), memory-backed and size-capped",
+    )
+    limits = {
+        name: resource.getrlimit(getattr(resource, name))[0]
+        for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_CORE")
+    }
+    _check(
+        results,
+        all(v != resource.RLIM_INFINITY for v in limits.values()),
+        f"per-process rlimits in force: address space {limits['RLIMIT_AS'] // 2**20} MiB, "
+        f"CPU {limits['RLIMIT_CPU']} s, file size {limits['RLIMIT_FSIZE'] // 2**20} MiB, "
+        "no core dumps",
+    )
+    print(json.dumps(results))
+
+
+main()

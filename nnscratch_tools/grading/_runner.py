@@ -1,0 +1,282 @@
+"""The trusted runner: outside the sandbox, it drives the kernel inside one and records
+what ran.
+
+Started by :func:`nnscratch_tools.grading.sandbox.execute_isolated` as ``python -I`` in a
+folder of the grader's, with one argument, the path of ``spec.json`` (written by the
+grader). It
+
+1. runs the probe (:mod:`._probe`) in a sandbox built like the kernel's and keeps the
+   protections that passed, for the feedback;
+2. starts the kernel inside its sandbox and talks to it over ZeroMQ Unix sockets
+   (messages capped in size, no reconnecting); records each cell's execute reply in the
+   cell's ``metadata.grader`` (``status`` ``ok`` / ``error`` / ``aborted``, ``ename``,
+   ``evalue``): errors are counted from those replies, not from outputs;
+3. kills the sandbox (SIGKILL to bwrap; its PID namespace ends with it) and checks that no
+   process of that namespace is left;
+4. writes ``executed.ipynb`` and ``result.json`` into its own folder, which the sandbox
+   never sees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+#: Rich output (images and the like) kept per notebook, in characters of base64.
+DEFAULT_MAX_RICH = 20_000_000
+#: Largest single message accepted from the kernel, in bytes.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+TRUNCATION_NOTICE = "\n[output truncated by the grader: the notebook printed too much]\n"
+_NAMESPACES = ("pid", "net", "mnt", "ipc", "uts", "user", "cgroup")
+
+
+def _output_size(out: Any) -> tuple[int, int]:
+    """``(text_chars, rich_chars)`` of one output node."""
+    if out.output_type == "stream":
+        return len(out.get("text", "")), 0
+    if out.output_type == "error":
+        return sum(len(line) for line in out.get("traceback", [])), 0
+    text = rich = 0
+    for mime, value in out.get("data", {}).items():
+        size = len(value) if isinstance(value, str) else len(json.dumps(value))
+        if mime.startswith("text/"):
+            text += size
+        else:
+            rich += size
+    return text, rich
+
+
+def _probe(spec: dict[str, Any]) -> list[list[Any]]:
+    """Run the probe sandbox; ``[[ok, text], ...]`` or one failed entry saying why."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    arg = {
+        "host_ns": {k: os.readlink(f"/proc/self/ns/{k}") for k in _NAMESPACES},
+        "port": listener.getsockname()[1],
+        "private": spec["private"],
+        "allowed": spec["allowed"],
+    }
+    try:
+        done = subprocess.run(
+            [*spec["probe"], json.dumps(arg)],
+            capture_output=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        checks = json.loads(done.stdout.decode("utf-8").strip().splitlines()[-1])
+    except Exception as exc:
+        checks = [[False, f"the sandbox probe failed: {type(exc).__name__}: {exc}"[:300]]]
+    finally:
+        listener.close()
+    return checks
+
+
+def _namespace_of(pid: int) -> str | None:
+    """The PID namespace of ``pid``'s first child (bwrap's init inside the sandbox)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return os.readlink(f"/proc/{children[0]}/ns/pid") if children else None
+    except (OSError, IndexError):
+        return None
+
+
+def _left_in(namespace: str) -> list[int]:
+    """Processes still in PID namespace ``namespace`` (only the sandbox's own ones)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "ns" / "pid") == namespace:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
+    """A NotebookClient that stops at ``deadline``, caps outputs and records replies."""
+    import zmq.asyncio
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_output
+
+    max_text = int(spec["max_text"])
+    kernel_cmd = list(spec["kernel"])
+    log = open(Path(spec["run_dir"]) / "kernel.log", "wb")  # noqa: SIM115 - lives with the run
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            return [*kernel_cmd, "-f", self.connection_file]
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw.update(stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    class RecordingClient(NotebookClient):
+        """Keeps at most ``max_text`` / ``max_rich`` characters of output; records replies."""
+
+        text_used = 0
+        rich_used = 0
+        truncated = False
+
+        def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
+            out = super().output(outs, msg, display_id, cell_index)
+            if out is None or not outs or outs[-1] is not out:
+                return out
+            text, rich = _output_size(out)
+            if self.text_used + text > max_text or self.rich_used + rich > DEFAULT_MAX_RICH:
+                outs.pop()
+                if not self.truncated:
+                    self.truncated = True
+                    outs.append(new_output("stream", name="stderr", text=TRUNCATION_NOTICE))
+                return None
+            self.text_used += text
+            self.rich_used += rich
+            return out
+
+        async def _check_raise_for_error(self, cell, cell_index, exec_reply):  # type: ignore[no-untyped-def]
+            content = (exec_reply or {}).get("content", {})
+            status = content.get("status")
+            cell.metadata["grader"] = {
+                "status": status if status in ("ok", "error", "aborted") else "error",
+                "ename": str(content.get("ename", ""))[:100],
+                "evalue": str(content.get("evalue", "")).split("\n")[0][:300],
+            }
+
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.RECONNECT_IVL, -1)
+    conn = Path(spec["conn"])
+    km = SandboxedKernelManager(
+        kernel_name="python3",
+        transport="ipc",
+        ip=str(conn / "kernel"),
+        connection_file=str(conn / "kernel.json"),
+        context=context,
+    )
+
+    def remaining(cell: Any) -> int:
+        return max(1, math.ceil(deadline - time.monotonic()))
+
+    return RecordingClient(
+        nb,
+        km=km,
+        timeout_func=remaining,
+        startup_timeout=max(1, math.ceil(deadline - time.monotonic())),
+        shell_timeout_interval=1,
+        allow_errors=True,
+        skip_cells_with_tag="\0never a tag\0",
+        shutdown_kernel="immediate",
+        record_timing=False,
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Run the notebook described by ``argv[0]`` (spec.json); always write result.json."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    run_dir = Path(spec["run_dir"])
+    seconds_left = float(spec["deadline"]) - time.time()
+    deadline = time.monotonic() + min(float(spec["timeout"]), seconds_left)
+    result: dict[str, Any] = {
+        "status": "error",
+        "cell": None,
+        "detail": "",
+        "kernel_exit_text": None,
+        "truncated": False,
+        "enforced": [],
+        "not_enforced": [],
+    }
+    if spec["probe"] is not None:
+        checks = _probe(spec)
+        result["enforced"] = [f"checked inside the sandbox: {t}" for ok, t in checks if ok]
+        result["not_enforced"] = [
+            f"check failed inside the sandbox: {t}" for ok, t in checks if not ok
+        ]
+    else:
+        result["not_enforced"] = [
+            "NO SANDBOX (--unsafe-no-sandbox): the notebook ran as the grader's user and "
+            "could read and write the grader's files, reach the network and leave processes"
+        ]
+    result["enforced"].append(f"wall-clock timeout of {float(spec['timeout']):g} s")
+    nb = nbformat.read(spec["notebook"], as_version=4)
+    client = _make_client(nb, spec, deadline)
+    state: dict[str, Any] = {"cell": None}
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        state["cell"] = cell_index
+
+    client.on_cell_start = on_cell_start
+    try:
+        client.execute()
+        result["status"] = "completed"
+    except CellTimeoutError:
+        result["status"] = "timeout"
+        result["detail"] = f"the notebook did not finish within {float(spec['timeout']):g} s"
+    except DeadKernelError as exc:
+        result["status"] = "kernel_died"
+        result["detail"] = str(exc)
+    except Exception as exc:  # the kernel did not start, ...
+        if time.monotonic() >= deadline:
+            result["status"] = "timeout"
+            result["detail"] = f"the notebook did not finish within {float(spec['timeout']):g} s"
+        else:
+            result["detail"] = f"{type(exc).__name__}: {exc}"[:2000]
+    process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    if process is not None:
+        namespace = _namespace_of(process.pid)
+        if result["status"] == "kernel_died":
+            try:
+                process.wait(timeout=2)
+            except Exception:
+                pass
+        code = process.poll()
+        if result["status"] == "kernel_died" and code is not None:
+            # bwrap passes the kernel's exit status on; 128+N is a signal N
+            result["kernel_exit_text"] = (
+                f"killed by signal {code - 128}" if code > 128 else f"exit status {code}"
+            ) if code >= 0 else f"killed by signal {-code}"
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=10)
+        except Exception:
+            pass
+        if spec["probe"] is not None:
+            left: list[int] = []
+            for _ in range(100):
+                left = _left_in(namespace) if namespace else []
+                if not left:
+                    break
+                time.sleep(0.1)
+            if left or namespace is None:
+                result["not_enforced"].append(
+                    "end of the sandbox: could not confirm that every process in it ended"
+                    if namespace is None
+                    else f"end of the sandbox: {len(left)} process(es) still running"
+                )
+            else:
+                result["enforced"].append(
+                    "checked after the run: no process of the sandbox is left (its PID "
+                    "namespace ended with it)"
+                )
+    result["cell"] = state["cell"] if result["status"] != "completed" else None
+    result["truncated"] = bool(client.truncated)
+    nbformat.write(nb, run_dir / "executed.ipynb")
+    (run_dir / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    sys.stdout.flush()
+    os._exit(0)  # skip nbclient's atexit clean-up: the kernel is already gone
