@@ -10,7 +10,17 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_array", "as_batch", "as_labels", "check_positive", "check_same_length"]
+__all__ = [
+    "as_array",
+    "as_batch",
+    "as_labels",
+    "check_entries",
+    "check_positive",
+    "check_positive_int",
+    "check_same_length",
+    "divergence_message",
+    "refuse_options",
+]
 
 
 def as_array(x: object, name: str = "input") -> np.ndarray:
@@ -32,12 +42,21 @@ def as_array(x: object, name: str = "input") -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def as_batch(x: object, name: str = "input", features: int | None = None) -> np.ndarray:
+def as_batch(
+    x: object, name: str = "input", features: int | None = None, *, owner: object = None
+) -> np.ndarray:
     """Return ``x`` as a 2-D float batch of shape ``(n, features)``.
+
+    ``owner`` (a layer, say) is named in the error as ``"{name} to {owner!r}"``; the message
+    is only built when there is an error.
 
     Raises:
         ValueError: if ``x`` is not 2-D or its width differs from ``features``.
     """
+    if owner is not None and not (
+        isinstance(x, np.ndarray) and x.ndim == 2 and (features is None or x.shape[1] == features)
+    ):
+        name = f"{name} to {owner!r}"
     arr = as_array(x, name)
     if arr.ndim != 2:
         hint = (
@@ -99,6 +118,67 @@ def check_positive(value: object, name: str, *, allow_zero: bool = False) -> flo
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return value
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """Return ``value`` as an int after checking it is a whole number >= 1 (not a bool).
+
+    Raises:
+        ValueError: if it is not an int, or is 0 or negative.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def divergence_message(what: str, epoch: int, epochs: int, lr: float) -> str:
+    """The message of a training loop that diverged: ``what`` happened (``"loss became nan"``,
+    say) in ``epoch`` of ``epochs``, with learning rate ``lr``."""
+    return (
+        f"{what} in epoch {epoch} of {epochs}: training diverged. "
+        f"Try a smaller learning rate (now {lr:g}) or check the inputs for NaN/inf and "
+        "scale them."
+    )
+
+
+def check_entries(arr: np.ndarray, bad: np.ndarray, owner: str, name: str, expected: str) -> None:
+    """Raise ``ValueError`` if any entry of the boolean mask ``bad`` is set.
+
+    The message names ``owner`` (a loss, say), the array ``name``, what ``expected`` of its
+    entries, how many are not, and the first three, e.g. ``pred[3, 0] = nan``.
+    """
+    if not bad.any():
+        return
+    where = np.argwhere(bad)
+    shown = ", ".join(
+        f"{name}[{', '.join(str(int(i)) for i in idx)}] = {float(arr[tuple(idx)]):.6g}"
+        for idx in where[:3]
+    )
+    raise ValueError(
+        f"{owner}: every entry of {name} must be {expected}; {len(where)} of {arr.size} "
+        f"{'is' if len(where) == 1 else 'are'} not: {shown}{', ...' if len(where) > 3 else ''}"
+    )
+
+
+def refuse_options(
+    owner: str, options: dict[str, object], refused: dict[str, tuple[object, str]], takes: str
+) -> None:
+    """Raise ``TypeError`` for keyword options that ``owner`` does not take.
+
+    ``refused`` maps each torch option we do not implement to ``(default, advice)``: its
+    default is accepted (it asks for what we do anyway); any other value gets an error that
+    names the option and gives the advice. Any other name is an error that lists ``takes``.
+    """
+    for key, value in options.items():
+        if key not in refused:
+            raise TypeError(f"{owner} got an unexpected option {key!r}; it takes {takes}")
+        default, advice = refused[key]
+        plain = (bool, int, float, str)
+        if value is default or (
+            isinstance(value, plain) and isinstance(default, plain) and value == default
+        ):
+            continue
+        raise TypeError(f"{owner} does not support torch's option {key}={value!r}: {advice}")
 
 
 def check_same_length(X: np.ndarray, y: np.ndarray) -> None:

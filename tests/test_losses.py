@@ -112,7 +112,9 @@ def test_shape_mismatch_and_empty_input(loss):
 
 
 def test_bce_rejects_values_outside_zero_one():
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*BCEWithLogitsLoss"):
+    with pytest.raises(
+        ValueError, match=r"BCELoss.*pred.*in \[0, 1\].*BCEWithLogitsLoss.*pred\[1\] = 1.5"
+    ):
         BCELoss()(np.array([0.5, 1.5]), np.array([0.0, 1.0]))
 
 
@@ -135,3 +137,91 @@ def test_cross_entropy_errors():
 def test_repr_and_base_class():
     assert repr(CrossEntropyLoss()) == "CrossEntropyLoss()"
     assert all(issubclass(c, Loss) for c in (MSELoss, BCELoss, BCEWithLogitsLoss))
+
+
+# --- issue 11: NaN and out-of-range input, refused torch options ---------------------------
+
+NAN_CASES = {
+    "MSELoss pred": (MSELoss, np.array([[0.5], [np.nan]]), np.array([[0.0], [1.0]]), "pred"),
+    "MSELoss target": (MSELoss, np.array([[0.5], [0.1]]), np.array([[np.nan], [1.0]]), "target"),
+    "BCELoss pred": (BCELoss, np.array([[0.5], [np.nan]]), np.array([[0.0], [1.0]]), "pred"),
+    "BCELoss target": (BCELoss, np.array([[0.5], [0.2]]), np.array([[np.nan], [1.0]]), "target"),
+    "BCELoss target range": (
+        BCELoss,
+        np.array([[0.5], [0.2]]),
+        np.array([[2.0], [1.0]]),
+        "target",
+    ),  # fmt: skip
+    "BCEWithLogitsLoss pred": (
+        BCEWithLogitsLoss,
+        np.array([[0.5], [np.nan]]),
+        np.array([[0.0], [1.0]]),
+        "pred",
+    ),  # fmt: skip
+    "BCEWithLogitsLoss inf": (
+        BCEWithLogitsLoss,
+        np.array([[0.5], [np.inf]]),
+        np.array([[0.0], [1.0]]),
+        "pred",
+    ),  # fmt: skip
+    "BCEWithLogitsLoss target": (
+        BCEWithLogitsLoss,
+        np.array([[0.5], [0.1]]),
+        np.array([[-1.0], [1.0]]),
+        "target",
+    ),  # fmt: skip
+    "CrossEntropyLoss logits": (
+        CrossEntropyLoss,
+        np.array([[0.5, 1.0], [np.nan, 0.0]]),
+        np.array([0, 1]),
+        "pred",
+    ),  # fmt: skip
+    "CrossEntropyLoss probabilities": (
+        CrossEntropyLoss,
+        np.array([[0.5, 1.0], [1.0, 0.0]]),
+        np.array([[np.nan, 1.0], [0.0, 1.0]]),
+        "target",
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", NAN_CASES)
+def test_nan_or_out_of_range_input_names_the_loss_and_the_entry(case):
+    cls, pred, target, which = NAN_CASES[case]
+    bad = pred if which == "pred" else target
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(bad) | (bad < 0) | (bad > 1))[0])
+    if cls in (MSELoss, CrossEntropyLoss) or which == "pred":
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(bad))[0])
+    with pytest.raises(ValueError, match=rf"{cls.__name__}.*{which}.*\[{where[0]}, {where[1]}\]"):
+        cls()(pred, target)
+
+
+def test_bce_on_nan_probabilities_is_an_error_like_torch():
+    with pytest.raises(ValueError, match=r"BCELoss.*pred\[1\] = nan"):
+        BCELoss()(np.array([0.5, np.nan]), np.array([0.0, 1.0]))
+
+
+REFUSED = [
+    (CrossEntropyLoss, "reduction", "sum", r"mean.*len"),
+    (CrossEntropyLoss, "weight", np.ones(3), r"weight"),
+    (CrossEntropyLoss, "ignore_index", 0, r"keep = y != "),
+    (CrossEntropyLoss, "label_smoothing", 0.1, r"one_hot"),
+    (BCELoss, "weight", np.ones(3), r"weight"),
+    (BCELoss, "reduction", "none", r"mean"),
+    (BCEWithLogitsLoss, "pos_weight", np.ones(1), r"pos_weight"),
+    (MSELoss, "reduction", "sum", r"mean"),
+    (MSELoss, "size_average", False, r"reduction"),
+]
+
+
+@pytest.mark.parametrize(("cls", "option", "value", "advice"), REFUSED)
+def test_refused_torch_options_name_the_option_and_say_what_to_do(cls, option, value, advice):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}.*{option}.*{advice}"):
+        cls(**{option: value})
+
+
+def test_unknown_loss_options_and_positional_arguments_are_named():
+    with pytest.raises(TypeError, match=r"CrossEntropyLoss.*'reductoin'"):
+        CrossEntropyLoss(reductoin="sum")
+    with pytest.raises(TypeError, match=r"CrossEntropyLoss.*positional.*weight"):
+        CrossEntropyLoss(np.ones(3))
