@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._checks import check_positive
+from ._checks import check_positive, check_positive_int, refuse_options
 from .layers import Parameter
 
 __all__ = [
@@ -28,10 +28,32 @@ __all__ = [
 ]
 
 
-class Optimizer:
-    """Base class: keeps ``params``, the learning rate ``lr`` and per-parameter ``state``."""
+_ONE_IMPLEMENTATION = (
+    "it chooses between torch's implementations; nnscratch has one (NumPy), so leave it out"
+)
+_MAXIMIZE = "to maximise f, minimise -f: negate the loss (or the gradients) and keep maximize=False"
+_TORCH_ONLY = {
+    "foreach": (None, _ONE_IMPLEMENTATION),
+    "fused": (None, _ONE_IMPLEMENTATION),
+    "capturable": (False, _ONE_IMPLEMENTATION),
+    "differentiable": (False, _ONE_IMPLEMENTATION),
+    "maximize": (False, _MAXIMIZE),
+}
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+
+class Optimizer:
+    """Base class: keeps ``params``, the learning rate ``lr`` and per-parameter ``state``.
+
+    Everything after ``lr`` is keyword-only, so no positional argument can mean something
+    else than in torch. Torch options we do not implement are accepted at their default
+    and refused otherwise, with a note on what to do instead (``_refused``).
+    """
+
+    _refused: dict[str, tuple[object, str]] = {}
+
+    def __init__(self, params: Iterable[Parameter], lr: float, **options: object) -> None:
+        name, takes = type(self).__name__, ", ".join(self._takes())
+        refuse_options(name, options, _TORCH_ONLY | self._refused, takes=takes)
         self.params = list(params)
         if not self.params:
             raise ValueError(
@@ -45,6 +67,12 @@ class Optimizer:
         self.lr = check_positive(lr, "learning rate lr", allow_zero=True)
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.steps = 0
+
+    @classmethod
+    def _takes(cls) -> list[str]:
+        import inspect
+
+        return [k for k in inspect.signature(cls).parameters if k not in ("params", "options")]
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero."""
@@ -68,16 +96,24 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and L2 weight decay (torch's form).
 
     g = grad + weight_decay * w;  v = momentum * v + g (v = g on the first step);  w -= lr * v.
+    Shapes: each update has the shape of its parameter.
     """
+
+    _refused = {
+        "dampening": (0, "not implemented: v = momentum * v + g, as with torch's default 0"),
+        "nesterov": (False, "Nesterov momentum is not implemented; use momentum=... alone"),
+    }
 
     def __init__(
         self,
         params: Iterable[Parameter],
         lr: float,
+        *,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        **options: object,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, **options)
         self.momentum = check_positive(momentum, "momentum", allow_zero=True)
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
 
@@ -98,10 +134,22 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop: s = alpha * s + (1 - alpha) * g**2;  w -= lr * g / (sqrt(s) + eps)."""
 
+    _refused = {
+        "weight_decay": (0, "not implemented for RMSprop; use SGD or Adam with weight_decay"),
+        "momentum": (0, "not implemented for RMSprop; Adam combines momentum with RMSprop"),
+        "centered": (False, "the centered variant is not implemented"),
+    }
+
     def __init__(
-        self, params: Iterable[Parameter], lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.01,
+        *,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        **options: object,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, **options)
         self.alpha = check_positive(alpha, "alpha", allow_zero=True)
         self.eps = check_positive(eps, "eps", allow_zero=True)
 
@@ -116,8 +164,25 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad: s += g**2;  w -= lr * g / (sqrt(s) + eps)."""
 
-    def __init__(self, params: Iterable[Parameter], lr: float = 0.01, eps: float = 1e-10) -> None:
-        super().__init__(params, lr)
+    _refused = {
+        "lr_decay": (0, "not implemented; lower the rate with a schedule such as ExponentialLR"),
+        "weight_decay": (
+            0,
+            "not implemented for Adagrad; torch adds weight_decay * w to the gradient, which "
+            "you can do before step(): p.grad += weight_decay * p.data",
+        ),
+        "initial_accumulator_value": (0, "not implemented: the sum of squares starts at 0"),
+    }
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.01,
+        *,
+        eps: float = 1e-10,
+        **options: object,
+    ) -> None:
+        super().__init__(params, lr, **options)
         self.eps = check_positive(eps, "eps", allow_zero=True)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
@@ -134,17 +199,29 @@ class Adam(Optimizer):
     w -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps).
     """
 
+    _refused = {
+        "amsgrad": (False, "the AMSGrad variant is not implemented; use Adam as it is"),
+        "decoupled_weight_decay": (
+            False,
+            "that is AdamW, not implemented; weight_decay here is torch Adam's L2 form",
+        ),
+    }
+
     def __init__(
         self,
         params: Iterable[Parameter],
         lr: float = 0.001,
+        *,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        **options: object,
     ) -> None:
-        super().__init__(params, lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
-            0 <= check_positive(b, "beta", allow_zero=True) < 1 for b in betas
+        super().__init__(params, lr, **options)
+        if (
+            not isinstance(betas, (tuple, list))
+            or len(betas) != 2
+            or not all(0 <= check_positive(b, "beta", allow_zero=True) < 1 for b in betas)
         ):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
@@ -171,9 +248,22 @@ class LRScheduler:
     """Base class of learning-rate schedules: call ``step()`` once per epoch, after training it.
 
     ``get_lr(epoch)`` gives the rate for an epoch; ``step()`` writes it into ``optimizer.lr``.
+    Positional arguments follow torch's order; ``last_epoch`` (resuming) is refused.
     """
 
-    def __init__(self, optimizer: Optimizer) -> None:
+    def __init__(self, optimizer: Optimizer, **options: object) -> None:
+        refuse_options(
+            type(self).__name__,
+            options,
+            {
+                "last_epoch": (
+                    -1,
+                    "resuming is not supported: make the schedule at the start of "
+                    "training and call step() once per epoch",
+                )
+            },  # fmt: skip
+            takes="the arguments in its help()",
+        )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
                 f"a schedule needs an nnscratch optimizer, got {type(optimizer).__name__}"
@@ -196,11 +286,11 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs: lr0 * gamma**(epoch // step)."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be a positive int, got {step_size!r}")
-        self.step_size = step_size
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, **options: object
+    ) -> None:
+        super().__init__(optimizer, **options)
+        self.step_size = check_positive_int(step_size, "step_size")
         self.gamma = check_positive(gamma, "gamma")
 
     def get_lr(self, epoch: int) -> float:
@@ -210,8 +300,8 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr0 * gamma**epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        super().__init__(optimizer)
+    def __init__(self, optimizer: Optimizer, gamma: float, **options: object) -> None:
+        super().__init__(optimizer, **options)
         self.gamma = check_positive(gamma, "gamma")
 
     def get_lr(self, epoch: int) -> float:
@@ -225,11 +315,15 @@ class CosineAnnealingLR(LRScheduler):
     cosine goes on after ``T_max``: the rate climbs back to lr0 by epoch ``2 * T_max``.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"T_max must be a positive int, got {T_max!r}")
-        self.T_max = T_max
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,  # noqa: N803
+        eta_min: float = 0.0,
+        **options: object,
+    ) -> None:
+        super().__init__(optimizer, **options)
+        self.T_max = check_positive_int(T_max, "T_max")
         self.eta_min = check_positive(eta_min, "eta_min", allow_zero=True)
 
     def get_lr(self, epoch: int) -> float:

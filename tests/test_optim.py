@@ -170,3 +170,35 @@ def test_adam_rejects_a_single_beta() -> None:
 
     with pytest.raises(ValueError, match="betas must be two numbers"):
         Adam([Parameter(np.zeros(2))], betas=0.9)
+
+
+# --- issue 11: torch options we refuse say what to do instead --------------------------------
+
+REFUSED = [
+    (SGD, "nesterov", True, r"momentum="),
+    (SGD, "dampening", 0.1, r"default 0"),
+    (SGD, "maximize", True, r"minimise -f"),
+    (SGD, "foreach", True, r"one \(NumPy\)"),
+    (Adam, "amsgrad", True, r"use Adam as it is"),
+    (Adam, "decoupled_weight_decay", True, r"AdamW|decoupled"),
+    (RMSprop, "momentum", 0.9, r"Adam combines"),
+    (RMSprop, "centered", True, r"not implemented"),
+    (Adagrad, "lr_decay", 0.1, r"lr_decay.*ExponentialLR|schedule"),
+    (Adagrad, "weight_decay", 0.1, r"p.grad \+= weight_decay"),
+]
+
+
+@pytest.mark.parametrize(("cls", "option", "value", "advice"), REFUSED)
+def test_refused_torch_options_name_the_option_and_say_what_to_do(cls, option, value, advice):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}.*{option}.*{advice}"):
+        cls([Linear(2, 1).weight], lr=0.1, **{option: value})
+
+
+def test_torch_options_at_their_default_are_accepted_and_unknown_ones_named():
+    w = [Linear(2, 1).weight]
+    SGD(w, lr=0.1, nesterov=False, dampening=0, maximize=False, foreach=None)
+    Adam(w, lr=0.1, amsgrad=False)
+    with pytest.raises(TypeError, match=r"SGD.*'momentun'.*momentum"):
+        SGD(w, lr=0.1, momentun=0.9)
+    with pytest.raises(TypeError, match=r"StepLR.*last_epoch"):
+        StepLR(SGD(w, lr=0.1), 2, last_epoch=3)

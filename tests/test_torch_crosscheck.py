@@ -29,6 +29,7 @@ from nnscratch.optim import (
     Adam,
     CosineAnnealingLR,
     ExponentialLR,
+    Optimizer,
     RMSprop,
     StepLR,
 )
@@ -368,3 +369,70 @@ def test_value_gradients_match_torch_autograd():
     close(out.data, out_t.item())
     for v, tt in zip(values, tensors, strict=True):
         close(v.grad, tt.grad.item())
+
+
+# --- issue 11: positional arguments mean what they mean in torch --------------------------
+
+TWINS = [
+    (SGD, torch.optim.SGD),
+    (RMSprop, torch.optim.RMSprop),
+    (Adagrad, torch.optim.Adagrad),
+    (Adam, torch.optim.Adam),
+    (StepLR, torch.optim.lr_scheduler.StepLR),
+    (ExponentialLR, torch.optim.lr_scheduler.ExponentialLR),
+    (CosineAnnealingLR, torch.optim.lr_scheduler.CosineAnnealingLR),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), TWINS, ids=lambda c: c.__module__ + c.__name__)
+def test_positional_arguments_follow_torch_or_are_keyword_only(ours, theirs):
+    import inspect
+
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    mine = [p for p in inspect.signature(ours).parameters.values() if p.kind in kinds]
+    torchs = [p for p in inspect.signature(theirs).parameters.values() if p.kind in kinds]
+    # Every positional slot of ours has torch's name at the same place ...
+    assert [p.name for p in mine] == [p.name for p in torchs[: len(mine)]]
+    # ... and an optimiser takes nothing positionally after lr.
+    if issubclass(ours, Optimizer):
+        assert [p.name for p in mine] == ["params", "lr"]
+    for p in inspect.signature(ours).parameters.values():
+        if p.kind is inspect.Parameter.KEYWORD_ONLY:
+            assert p.name in inspect.signature(theirs).parameters, p.name
+
+
+def test_sgd_and_adagrad_positional_calls_cannot_mean_something_else():
+    w = [Linear(2, 1).weight]
+    with pytest.raises(TypeError):
+        SGD(w, 0.1, 0.9, 0.5)  # torch reads 0.5 as dampening
+    with pytest.raises(TypeError):
+        Adagrad(w, 0.1, 0.5)  # torch reads 0.5 as lr_decay
+
+
+# --- issue 11: an option we refuse says what to do instead ----------------------------------
+
+
+def test_soft_targets_reproduce_label_smoothing_exactly(rng):
+    # The advice CrossEntropyLoss(label_smoothing=...) gives, checked against torch.
+    z, y, eps = rng.normal(size=(7, 4)), rng.integers(0, 4, 7), 0.1
+    with pytest.raises(TypeError, match=r"label_smoothing.*one_hot"):
+        CrossEntropyLoss(label_smoothing=eps)
+    soft = (1 - eps) * F.one_hot(y, 4) + eps / 4
+    loss = CrossEntropyLoss()
+    value = loss(z, soft)
+    z_t = t(z).requires_grad_()
+    ref = torch.nn.CrossEntropyLoss(label_smoothing=eps)(z_t, torch.tensor(y))
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-12)
+    close(loss.backward(), z_t.grad)
+
+
+def test_ignore_index_advice_matches_torch(rng):
+    z, y = rng.normal(size=(6, 3)), np.array([0, 2, -1, 1, -1, 2])
+    CrossEntropyLoss(ignore_index=-100)  # torch's default: nothing is ignored, accepted
+    with pytest.raises(TypeError, match=r"ignore_index=-1.*keep = y != "):
+        CrossEntropyLoss(ignore_index=-1)
+    keep = y != -1
+    ours = CrossEntropyLoss()(z[keep], y[keep])
+    theirs = torch.nn.CrossEntropyLoss(ignore_index=-1)(t(z), torch.tensor(y)).item()
+    assert ours == pytest.approx(theirs, rel=1e-12)
