@@ -3,14 +3,19 @@
 Each ``Value`` holds a number ``data``, its gradient ``grad`` (dOutput/dValue, filled in by
 ``backward()``), the ``Value`` s it was computed from, and a function that pushes its
 gradient back to them by the chain rule.
+
+Gradients add up, as in PyTorch and micrograd: ``backward()`` *adds* d(output)/d(leaf) into
+the ``grad`` of every leaf (a Value made from a number: an input or a weight), so one
+``backward()`` per sample sums the samples' gradients. Reset the leaves with
+``zero_grad(params)`` (or ``p.grad = 0.0`` for each) before the next batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-__all__ = ["Value"]
+__all__ = ["Value", "zero_grad"]
 
 Number = int | float
 
@@ -145,11 +150,18 @@ class Value:
         return order
 
     def backward(self) -> None:
-        """Fill ``grad`` of every node in the graph with d(self)/d(node)."""
+        """Add d(self)/d(leaf) into ``grad`` of every leaf, like torch's ``backward()``.
+
+        Leaves (Values made from numbers: inputs, weights) accumulate over calls until
+        reset (``zero_grad``); inner nodes (results of operations) start from 0 on each
+        call, so they hold this pass's gradient, and calling ``backward()`` twice on one
+        graph exactly doubles the leaves' gradients (torch with ``retain_graph=True``).
+        """
         order = self.topological_order()
         for node in order:
-            node.grad = 0.0
-        self.grad = 1.0
+            if node._prev:
+                node.grad = 0.0
+        self.grad += 1.0  # d(self)/d(self)
         for node in reversed(order):
             node._backward()
 
@@ -177,3 +189,9 @@ class Value:
     def __repr__(self) -> str:
         name = f"{self.label}: " if self.label else ""
         return f"Value({name}data={self.data:.4g}, grad={self.grad:.4g})"
+
+
+def zero_grad(values: Iterable[Value]) -> None:
+    """Set ``grad = 0.0`` on each Value: the reset before the next batch's ``backward()``."""
+    for v in values:
+        v.grad = 0.0

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnscratch.autodiff import Value
+from nnscratch.autodiff import Value, zero_grad
 
 # f(a, b) for a = 1.3, b = -0.7: every operation, with Values and with plain numbers.
 OPS = {
@@ -80,22 +80,15 @@ def test_reusing_a_node_accumulates_its_gradient():
     a = Value(3.0)
     (a + a).backward()
     assert a.grad == 2.0
+    a.grad = 0.0
     (a * a).backward()
     assert a.grad == 6.0
+    a.grad = 0.0
     b = a * a
     c = b + b * a + a  # a^2 + a^3 + a
     c.backward()
     assert a.grad == pytest.approx(2 * 3 + 3 * 9 + 1)
     assert b.grad == pytest.approx(1 + 3)
-
-
-def test_backward_twice_gives_the_same_gradients():
-    a, b = Value(A), Value(B)
-    out = (a * b).tanh() + a
-    out.backward()
-    first = (a.grad, b.grad)
-    out.backward()
-    assert (a.grad, b.grad) == first
 
 
 def test_topological_order_puts_inputs_first():
@@ -136,3 +129,32 @@ def test_errors_and_repr():
     with pytest.raises(ValueError, match="log needs a positive value.*-1"):
         Value(-1.0).log()
     assert repr(Value(2.0, label="w")) == "Value(w: data=2, grad=0)"
+
+
+# --- issue 11: backward() adds into .grad, like micrograd and torch -------------------------
+
+
+def test_backward_adds_into_grad_like_torch_and_micrograd() -> None:
+    # One backward() per sample, then one step: the gradient is the sum over the samples.
+    w, b = Value(0.5), Value(-0.2)
+    samples = [(1.0, 2.0), (-1.5, 0.5), (2.0, -1.0)]
+    for x, t in samples:
+        ((w * x + b - t) ** 2).backward()
+    expected_w = sum(2 * (0.5 * x - 0.2 - t) * x for x, t in samples)
+    expected_b = sum(2 * (0.5 * x - 0.2 - t) for x, t in samples)
+    assert w.grad == pytest.approx(expected_w, rel=1e-12)
+    assert b.grad == pytest.approx(expected_b, rel=1e-12)
+    zero_grad([w, b])
+    assert (w.grad, b.grad) == (0.0, 0.0)
+
+
+def test_backward_twice_on_one_graph_doubles_the_leaf_gradients() -> None:
+    # As torch does with retain_graph=True: leaves accumulate, inner nodes hold one pass.
+    a, b = Value(A), Value(B)
+    inner = (a * b).tanh()
+    out = inner * a + a
+    out.backward()
+    first = (a.grad, b.grad, inner.grad)
+    out.backward()
+    assert (a.grad, b.grad) == pytest.approx((2 * first[0], 2 * first[1]), rel=1e-14)
+    assert inner.grad == first[2]
