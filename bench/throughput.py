@@ -115,10 +115,11 @@ def nnscratch_steps(model: Any, X: np.ndarray, y: np.ndarray, batch: int) -> Cal
     def run(k: int) -> None:
         for i in range(k):
             s = slices[i % len(slices)]
+            # The step fit() runs (notebook 06): zero the gradients, forward, loss, backward
+            # without dL/dX of the data (notebook 05), update.
+            opt.zero_grad()
             loss(model(X[s]), y[s])
-            # What fit() does: no dL/dX for the data, gradients overwritten rather than
-            # accumulated (so no zero_grad() is needed, like torch's set_to_none default).
-            model.backward(loss.backward(), input_grad=False, accumulate=False)
+            model.backward_params(loss.backward())
             opt.step()
 
     return run
@@ -383,6 +384,9 @@ def measure_training(
         "rounds": rounds,
         "samples_per_s": {lib: float(np.median(rates[lib])) for lib in libs},
         "ratio_vs_torch": {lib: median_ratio(rates[lib], rates["torch"]) for lib in libs},
+        "ratio_vs_numpy_by_hand": {
+            lib: median_ratio(rates[lib], rates["numpy_by_hand"]) for lib in libs
+        },
         "sgemm_gflops": {
             lib: float(np.median(rates[f"sgemm_{lib}"])) / 1e9 for lib in ("numpy", "torch")
         },

@@ -1,9 +1,15 @@
 """Layers as forward/backward pairs, and the containers that chain them.
 
-Every module caches in ``forward`` what its ``backward`` needs. ``backward(grad_out)``
-takes dL/d(output) and returns dL/d(input), adding parameter gradients into
-``Parameter.grad`` (accumulating, like torch, until ``zero_grad()``).
-Shapes are ``(batch, features)``; names and conventions follow ``torch.nn``.
+These are the layers of notebook 05. Every module caches in ``forward`` what its
+``backward`` needs. ``backward(grad_out)`` takes dL/d(output) and returns dL/d(input),
+adding parameter gradients into ``Parameter.grad`` (accumulating, like torch, until
+``zero_grad()``). Shapes are ``(batch, features)``; names and conventions follow ``torch.nn``.
+
+One speed idea, from notebook 05: nobody needs dL/d(input) of the *data*, so a training
+loop calls ``model.backward_params(grad_out)``, which fills the same parameter gradients
+as ``backward`` but lets the first layer skip its input gradient (a third of a ``Linear``
+layer's backward work). Any module supports it: by default it is ``backward`` with the
+result dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ._checks import as_array, as_batch
+from ._checks import as_array, as_batch, check_positive_int
 from ._rng import as_generator
 from .functional import relu, sigmoid
 
@@ -73,6 +79,15 @@ class Module:
         """Given dL/d(output), accumulate parameter gradients and return dL/d(input)."""
         raise NotImplementedError
 
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Accumulate the parameter gradients of ``backward(grad_out)``, without dL/d(input).
+
+        For the first layer of a model, whose input is the data: nobody needs the data's
+        gradient. This default runs ``backward`` and drops the result; ``Linear`` and
+        ``Sequential`` skip the work instead.
+        """
+        self.backward(grad_out)
+
     def children(self) -> list[Module]:
         """Direct sub-modules, in definition order."""
         return [v for v in vars(self).values() if isinstance(v, Module)]
@@ -114,20 +129,6 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-def _is_float_batch(x: object, features: int) -> bool:
-    """True if ``x`` is already a float32/float64 array of shape ``(n, features)``.
-
-    A quick check for the common case, so the full validation (and its error message)
-    runs only when something may be wrong.
-    """
-    return (
-        isinstance(x, np.ndarray)
-        and x.ndim == 2
-        and x.shape[1] == features
-        and x.dtype in (np.float32, np.float64)
-    )
-
-
 class Linear(Module):
     """Fully connected layer ``y = x @ W.T + b``.
 
@@ -147,10 +148,8 @@ class Linear(Module):
         rng: np.random.Generator | int | None = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_positive_int(in_features, "in_features")
+        self.out_features = check_positive_int(out_features, "out_features")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
@@ -183,40 +182,32 @@ class Linear(Module):
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(n, in_features) -> (n, out_features)``."""
-        if not _is_float_batch(x, self.in_features):  # the error message is built only if needed
-            x = as_batch(x, f"input to {self!r}", self.in_features)
-        self._x = x
+        """``x (n, in_features) -> x @ W.T + b (n, out_features)``; caches ``x``."""
+        x = as_batch(x, "input", self.in_features, owner=self)
+        self._x = x  # (n, in_features), for backward
         out = x @ self.weight.data.T
         if self.bias is not None:
             out += self.bias.data
         return out
 
-    def backward(
-        self, grad_out: np.ndarray, *, input_grad: bool = True, accumulate: bool = True
-    ) -> np.ndarray | None:
-        """``grad_out (n, out) -> grad_in (n, in)``; adds dW = g.T @ x and db = sum(g) to grads.
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (n, out_features) -> grad_in = grad_out @ W (n, in_features)``.
 
-        Two options for training loops (``fit`` uses both):
-        ``input_grad=False`` skips grad_in = g @ W and returns ``None``: when the input is
-        the data, nobody needs dL/dx, and that product is a third of the layer's backward
-        work (torch skips it too, for inputs that do not require grad).
-        ``accumulate=False`` writes dW and db over the gradients instead of adding them, as
-        if ``zero_grad()`` had run just before, without the passes over the weights.
+        Adds dW = grad_out.T @ x ``(out, in)`` and db = grad_out.sum(axis=0) ``(out,)``
+        to the gradients (``backward_params``).
         """
+        grad_out = as_batch(grad_out, "grad_out", self.out_features)
+        self.backward_params(grad_out)
+        return grad_out @ self.weight.data
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Add dW = grad_out.T @ x and db = grad_out.sum(axis=0); skip dL/dx (notebook 05)."""
         if self._x is None:
             raise RuntimeError("call forward before backward")
-        if not _is_float_batch(grad_out, self.out_features):
-            grad_out = as_batch(grad_out, "grad_out", self.out_features)
-        if accumulate:
-            self.weight.grad += grad_out.T @ self._x
-            if self.bias is not None:
-                self.bias.grad += grad_out.sum(axis=0)
-        else:
-            np.matmul(grad_out.T, self._x, out=self.weight.grad)
-            if self.bias is not None:
-                np.sum(grad_out, axis=0, out=self.bias.grad)
-        return grad_out @ self.weight.data if input_grad else None
+        grad_out = as_batch(grad_out, "grad_out", self.out_features)
+        self.weight.grad += grad_out.T @ self._x
+        if self.bias is not None:
+            self.bias.grad += grad_out.sum(axis=0)
 
     def __repr__(self) -> str:
         return (
@@ -229,11 +220,13 @@ class ReLU(Module):
     """Elementwise max(0, x); backward passes the gradient where x > 0. Shape preserved."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (n, d) -> max(0, x) (n, d)``; caches the mask x > 0."""
         x = as_array(x)
         self._mask = x > 0
         return relu(x)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (n, d) -> grad_out * (x > 0) (n, d)``."""
         return grad_out * self._mask
 
 
@@ -241,10 +234,12 @@ class Sigmoid(Module):
     """Elementwise logistic function; backward uses the cached output s: g * s * (1 - s)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (n, d) -> s = sigmoid(x) (n, d)``; caches s."""
         self._out = sigmoid(x)
         return self._out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (n, d) -> grad_out * s * (1 - s) (n, d)``."""
         s = self._out
         return grad_out * s * (1 - s)
 
@@ -253,10 +248,12 @@ class Tanh(Module):
     """Elementwise tanh; backward uses the cached output t: g * (1 - t**2)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (n, d) -> t = tanh(x) (n, d)``; caches t."""
         self._out = np.tanh(as_array(x))
         return self._out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (n, d) -> grad_out * (1 - t**2) (n, d)``."""
         t = self._out
         return grad_out * (1 - t * t)
 
@@ -304,13 +301,37 @@ class Flatten(Module):
         return grad_out.reshape(self._shape)
 
 
+def _check_used_once(modules: Sequence[Module]) -> None:
+    # A module caches its last input for backward, so one object cannot sit at two places
+    # of a chain: the second forward would overwrite what the first backward needs.
+    where: dict[int, int] = {}
+    stack = [(i, m) for i, m in enumerate(modules)]
+    while stack:
+        i, m = stack.pop()
+        if id(m) in where:
+            raise ValueError(
+                f"{m!r} appears twice in this Sequential (items {min(i, where[id(m)])} and "
+                f"{max(i, where[id(m)])}). A module remembers its input for backward, so each "
+                "place needs its own module object. To tie weights, share the Parameter "
+                "instead: second.weight = first.weight (their gradients then add up)"
+            )
+        where[id(m)] = i
+        if isinstance(m, Sequential):
+            stack.extend((i, sub) for sub in m.modules)
+
+
 class Sequential(Module):
-    """Modules applied in order; backward runs them in reverse. Iterable, indexable and sized."""
+    """Modules applied in order; backward runs them in reverse. Iterable, indexable and sized.
+
+    Each module object may appear once (it caches its input); layers that share a
+    ``Parameter`` (tied weights) are fine, and their gradients add up, as in torch.
+    """
 
     def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential item {i} must be a Module, got {type(m).__name__}")
+        _check_used_once(modules)
         self.modules: list[Module] = list(modules)
 
     def children(self) -> list[Module]:
@@ -321,28 +342,18 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(
-        self, grad_out: np.ndarray, *, input_grad: bool = True, accumulate: bool = True
-    ) -> np.ndarray | None:
-        """Backward through the modules in reverse: dL/d(output) ``(n, out)`` -> dL/d(input).
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """dL/d(output) ``(n, out)`` -> dL/d(input) ``(n, in)``: the modules in reverse."""
+        for m in reversed(self.modules):
+            grad_out = m.backward(grad_out)
+        return grad_out
 
-        Two options for training loops (``fit`` uses both), off by default:
-        ``input_grad=False`` returns ``None`` and lets a first ``Linear`` skip computing
-        dL/d(input), which nobody needs when the input is data.
-        ``accumulate=False`` overwrites the parameter gradients instead of adding to them,
-        as if ``zero_grad()`` had run just before (cheaper for ``Linear``); not for models
-        whose layers share a parameter, whose gradients must add up.
-        """
-        for i in reversed(range(len(self.modules))):
-            m = self.modules[i]
-            if isinstance(m, (Linear, Sequential)):
-                wanted = input_grad or i > 0
-                grad_out = m.backward(grad_out, input_grad=wanted, accumulate=accumulate)
-            else:
-                if not accumulate:
-                    m.zero_grad()  # a module without the option: zero its grads, then add
-                grad_out = m.backward(grad_out)
-        return grad_out if input_grad else None
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """The same parameter gradients as ``backward``; the first module skips dL/d(input)."""
+        for m in reversed(self.modules[1:]):
+            grad_out = m.backward(grad_out)
+        if self.modules:
+            self.modules[0].backward_params(grad_out)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)

@@ -14,11 +14,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_batch, as_labels, check_same_length
+from ._checks import (
+    as_batch,
+    as_labels,
+    check_positive_int,
+    check_same_length,
+    divergence_message,
+)
 from ._rng import as_generator
 from .data import iterate_minibatches
-from .layers import Module, Sequential
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
+from .layers import Module
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .optim import LRScheduler, Optimizer
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "predict_proba",
     "accuracy",
     "evaluate",
+    "labels_from_outputs",
     "confusion_matrix",
     "progress_every",
     "report_progress",
@@ -84,25 +91,73 @@ def predict_proba(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.nd
     return np.concatenate(outs, axis=0) if outs else np.zeros((0, 0))
 
 
-def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Predicted class per sample ``(n,)``: argmax of the outputs, or output > 0 for one logit."""
-    out = predict_proba(model, X, batch_size)
-    if out.shape[1] == 1:
+def labels_from_outputs(out: np.ndarray, loss: Loss | None = None) -> np.ndarray:
+    """Turn model outputs ``(n, C)`` into class labels ``(n,)``; the loss says how.
+
+    - ``C >= 2`` columns (logits for ``CrossEntropyLoss``, or outputs trained on one-hot
+      targets with ``MSELoss``): the argmax of each row; any loss, or none.
+    - one column and ``BCELoss`` (probabilities, after a ``Sigmoid``): 1 where p > 0.5;
+    - one column and ``BCEWithLogitsLoss`` (logits): 1 where z > 0 (the same decision,
+      since sigmoid(z) > 0.5 exactly when z > 0).
+    - one column with any other loss, or none: a ``ValueError``, because the threshold
+      depends on whether the column is a probability or a logit.
+    """
+    if out.ndim != 2 or out.shape[1] == 0:
+        raise ValueError(f"model outputs must have shape (n, C), got {out.shape}")
+    if out.shape[1] > 1:
+        return np.argmax(out, axis=1)
+    if isinstance(loss, BCELoss):
+        return (out[:, 0] > 0.5).astype(np.int64)
+    if isinstance(loss, BCEWithLogitsLoss):
         return (out[:, 0] > 0).astype(np.int64)
-    return np.argmax(out, axis=1)
+    got = "no loss" if loss is None else f"loss={loss!r}"
+    raise ValueError(
+        f"one output column, and {got}: is it a probability or a logit? Pass the loss the "
+        "model was trained with: loss=BCELoss() for probabilities (threshold 0.5, after a "
+        "Sigmoid), loss=BCEWithLogitsLoss() for logits (threshold 0)"
+    )
+
+
+def _true_labels(y: np.ndarray) -> np.ndarray:
+    # Labels (n,), a column (n, 1) of 0/1 targets, or one-hot / probability rows (n, C).
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return y[:, 0] if y.shape[1] == 1 else np.argmax(y, axis=1)
+    return y
+
+
+def predict(
+    model: Module, X: np.ndarray, batch_size: int = 1024, *, loss: Loss | None = None
+) -> np.ndarray:
+    """Predicted class per sample ``(n,)`` for ``X (n, features)``.
+
+    The outputs become classes as ``labels_from_outputs`` says: the argmax for two or more
+    output columns; for one column, pass the training ``loss`` (``BCELoss``: threshold the
+    probability at 0.5, ``BCEWithLogitsLoss``: the logit at 0), or get a ``ValueError``.
+    """
+    return labels_from_outputs(predict_proba(model, X, batch_size), loss)
 
 
 def accuracy(
-    model_or_pred: Module | np.ndarray, X_or_y: np.ndarray, y: np.ndarray | None = None
+    model_or_pred: Module | np.ndarray,
+    X_or_y: np.ndarray,
+    y: np.ndarray | None = None,
+    *,
+    loss: Loss | None = None,
 ) -> float:
-    """Fraction correct: ``accuracy(model, X, y)`` or ``accuracy(y_pred, y_true)``."""
+    """Fraction correct: ``accuracy(model, X, y, loss=...)`` or ``accuracy(y_pred, y_true)``.
+
+    With a model, predictions come from ``predict(model, X, loss=loss)`` (``loss`` is
+    needed for a model with one output column). ``y`` may be labels ``(n,)``, a 0/1
+    column ``(n, 1)`` or one-hot rows ``(n, C)`` (compared by their argmax), so the number
+    is the one ``fit`` records in ``History.acc`` for the same outputs and targets.
+    """
     if isinstance(model_or_pred, Module):
         if y is None:
             raise TypeError("accuracy(model, X, y) needs the labels y")
-        pred, true = predict(model_or_pred, X_or_y), np.asarray(y)
+        pred, true = predict(model_or_pred, X_or_y, loss=loss), _true_labels(y)
     else:
-        pred, true = np.asarray(model_or_pred), np.asarray(X_or_y)
-    true = true.reshape(-1) if true.ndim == 2 and true.shape[1] == 1 else true
+        pred, true = np.asarray(model_or_pred), _true_labels(X_or_y)
     if pred.shape != true.shape:
         raise ValueError(f"predictions {pred.shape} and labels {true.shape} differ in shape")
     return float(np.mean(pred == true)) if len(true) else float("nan")
@@ -132,13 +187,6 @@ def _targets_for(loss: Loss, y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _labels_from_outputs(out: np.ndarray, loss: Loss) -> np.ndarray:
-    # One output column: threshold (0.5 for probabilities, 0 for logits); else argmax.
-    if out.shape[1] == 1:
-        return (out[:, 0] > (0.5 if isinstance(loss, BCELoss) else 0.0)).astype(np.int64)
-    return np.argmax(out, axis=1)
-
-
 def _is_one_hot(y: np.ndarray) -> bool:
     # Float one-hot targets (n, C) of an MSE classifier: every row one 1, the rest 0.
     return (
@@ -150,22 +198,24 @@ def _is_one_hot(y: np.ndarray) -> bool:
 
 
 def _n_correct(out: np.ndarray, y: np.ndarray, loss: Loss) -> float:
-    # Number of correct predictions, or NaN when the task is not classification.
+    # Number of correct predictions, or NaN when the task is not classification: an
+    # MSELoss counts as classification only with one-hot targets (n, C), C >= 2.
     y = np.asarray(y)
-    if not (
-        isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss))
-        or np.issubdtype(y.dtype, np.integer)
-        or _is_one_hot(y)  # only checked (per batch) when the two cheap tests fail
-    ):
+    if isinstance(loss, MSELoss) and not _is_one_hot(y):
         return float("nan")
-    labels = np.argmax(y, axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-    return float(np.sum(_labels_from_outputs(out, loss) == labels))
+    if not isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss)) and not (
+        out.shape[1] > 1 and np.issubdtype(y.dtype, np.integer)
+    ):
+        return float("nan")  # a loss of one's own, and no argmax to take: no rule
+    return float(np.sum(labels_from_outputs(out, loss) == _true_labels(y)))
 
 
 def evaluate(model: Module, loss: Loss, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Loss and accuracy of ``model`` on ``(X (n, features), y)`` in eval mode.
 
-    Accuracy is NaN for regression targets. Parameters and gradients are left unchanged.
+    Accuracy counts ``labels_from_outputs(outputs, loss)`` equal to the labels (the rule
+    of ``predict`` and ``History.acc``); it is NaN for regression (``MSELoss`` without
+    one-hot targets). Parameters and gradients are left unchanged.
     """
     out = predict_proba(model, X)
     return loss(out, _targets_for(loss, y)), _n_correct(out, y, loss) / max(len(out), 1)
@@ -212,9 +262,14 @@ def fit(
     """Train ``model`` with mini-batch gradient descent and return the ``History``.
 
     Each epoch shuffles ``X (n, features)`` / ``y (n,)`` (or ``(n, outputs)``) with ``rng``,
-    and for every mini-batch runs forward, ``loss``, ``loss.backward``, ``model.backward``
-    and ``optimizer.step``. ``validation=(X_val, y_val)`` is evaluated after each epoch.
+    and for every mini-batch runs the loop of notebook 06: ``optimizer.zero_grad()``,
+    forward, ``loss``, backward, ``optimizer.step()``. The backward pass is
+    ``model.backward_params(loss.backward())``: the parameter gradients of
+    ``model.backward``, without dL/dX of the data (notebook 05).
+    ``validation=(X_val, y_val)`` is evaluated after each epoch.
     ``History.loss``/``acc`` are means over the epoch's batches (in training mode);
+    accuracy turns outputs into classes as ``labels_from_outputs`` decides from the loss
+    (the rule of ``predict`` and ``accuracy``), and is NaN for regression;
     ``early_stopping=k`` stops after ``k`` epochs without a better validation loss and
     restores the best weights. ``verbose``: True prints about ten progress lines,
     an int prints every that many epochs, False prints nothing.
@@ -222,8 +277,7 @@ def fit(
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite (names the epoch).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = check_positive_int(epochs, "epochs")
     X = as_batch(X, "X")
     y = np.asarray(y)
     check_same_length(X, y)
@@ -234,36 +288,25 @@ def fit(
     hist = History()
     best = (math.inf, None, -1)
     waited = 0
-    # A Sequential skips dL/dX (the data needs none) and writes its gradients over the old
-    # ones instead of adding to them, so they need no zeroing between batches. Not when
-    # layers share a parameter: their gradients must add up.
-    params = model.parameters()
-    fast = isinstance(model, Sequential) and len({id(p) for p in params}) == len(params)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
         total, correct, count = 0.0, 0.0, 0
-        optimizer.zero_grad()
         for Xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen):
+            optimizer.zero_grad()
             out = model(Xb)
+            if not np.isfinite(out).all():  # before the loss, which refuses NaN outputs
+                what = "the model's outputs became NaN or infinite"
+                raise TrainingDiverged(divergence_message(what, epoch, epochs, optimizer.lr))
             value = loss(out, _targets_for(loss, yb))
             if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"loss became {value} in epoch {epoch} of {epochs}: training diverged. "
-                    f"Try a smaller learning rate (now {optimizer.lr:g}) or check the inputs "
-                    "for NaN/inf and scale them."
-                )
-            if fast:
-                model.backward(loss.backward(), input_grad=False, accumulate=False)
-            else:
-                model.backward(loss.backward())
+                what = f"loss became {value}"
+                raise TrainingDiverged(divergence_message(what, epoch, epochs, optimizer.lr))
+            model.backward_params(loss.backward())
             optimizer.step()
-            if not fast:
-                optimizer.zero_grad()
             total += value * len(Xb)
             correct += _n_correct(out, yb, loss)
             count += len(Xb)
-        optimizer.zero_grad()
         hist.lr.append(optimizer.lr)
         # Training curves are running means over the epoch's batches (as Keras reports them).
         train_loss, train_acc = total / count, correct / count

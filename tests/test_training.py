@@ -68,8 +68,8 @@ def test_fit_binary_logit_with_integer_labels():
     hist = fit(model, BCEWithLogitsLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9),
                X, y, epochs=15, rng=0, verbose=False)  # fmt: skip
     assert hist.acc[-1] > 0.95
-    assert predict(model, X).shape == (100,)
-    assert accuracy(model, X, y) > 0.95
+    assert predict(model, X, loss=BCEWithLogitsLoss()).shape == (100,)
+    assert accuracy(model, X, y, loss=BCEWithLogitsLoss()) > 0.95
 
 
 def test_fit_is_reproducible_with_a_seed():
@@ -278,3 +278,89 @@ def test_report_progress_prints_first_last_and_every_kth_epoch(capsys) -> None:
     assert "val_loss 0.2500  val_acc 0.750" in lines[0]
     report_progress(hist, 1, 7, 0)
     assert capsys.readouterr().out == ""
+
+
+# --- issue 11: regressions (each failed before its fix) ------------------------------------
+
+
+def test_fit_gives_tied_weights_the_sum_of_their_gradients_like_torch() -> None:
+    # Two layers share one weight and bias: the gradient is the sum over both uses, in fit
+    # as in torch (where the same nn.Linear sits twice in the chain).
+    torch = pytest.importorskip("torch")
+    from nnscratch.layers import ReLU
+
+    gen = np.random.default_rng(0)
+    X, y = gen.normal(size=(16, 3)), gen.integers(0, 3, 16)
+    first, second = Linear(3, 3, rng=1), Linear(3, 3, rng=2)
+    second.weight, second.bias = first.weight, first.bias
+    model = Sequential(first, ReLU(), second)
+    W0, b0 = first.weight.data.copy(), first.bias.data.copy()
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.5), X, y, epochs=1,
+        batch_size=16, rng=0, verbose=False)  # fmt: skip
+
+    tlin = torch.nn.Linear(3, 3).double()
+    with torch.no_grad():
+        tlin.weight.copy_(torch.from_numpy(W0))
+        tlin.bias.copy_(torch.from_numpy(b0))
+    twin = torch.nn.Sequential(tlin, torch.nn.ReLU(), tlin)
+    opt = torch.optim.SGD(twin.parameters(), lr=0.5)
+    opt.zero_grad()
+    torch.nn.CrossEntropyLoss()(twin(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+    opt.step()
+    np.testing.assert_allclose(first.weight.data, tlin.weight.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(first.bias.data, tlin.bias.detach().numpy(), rtol=1e-10)
+
+
+def test_one_module_object_twice_in_a_sequential_is_a_clear_error() -> None:
+    # Its cached input would be overwritten by the second use: wrong gradients, silently.
+    from nnscratch.layers import ReLU
+
+    lin, relu = Linear(3, 3, rng=1), ReLU()
+    with pytest.raises(ValueError, match=r"Linear.*appears twice.*items 0 and 2.*\.weight"):
+        Sequential(lin, ReLU(), lin)
+    with pytest.raises(ValueError, match=r"ReLU.*appears twice.*items 1 and 2"):
+        Sequential(Linear(3, 3), relu, Sequential(Linear(3, 3), relu))
+
+
+def _moons_kind(kind: str):
+    from nnscratch.data import make_moons
+    from nnscratch.functional import one_hot
+    from nnscratch.layers import ReLU, Sigmoid
+    from nnscratch.losses import BCELoss
+
+    X, y = make_moons(200, noise=0.1, rng=0)
+    hidden = [Linear(2, 16, rng=0), ReLU()]
+    if kind == "probability":
+        return Sequential(*hidden, Linear(16, 1, rng=1), Sigmoid()), BCELoss(), X, y
+    if kind == "logit":
+        return Sequential(*hidden, Linear(16, 1, rng=1)), BCEWithLogitsLoss(), X, y
+    if kind == "multiclass":
+        return Sequential(*hidden, Linear(16, 2, rng=1)), CrossEntropyLoss(), X, y
+    if kind == "one_hot_mse":
+        return Sequential(*hidden, Linear(16, 2, rng=1)), MSELoss(), X, one_hot(y, 2)
+    assert kind == "one_hot_ce"
+    return Sequential(*hidden, Linear(16, 2, rng=1)), CrossEntropyLoss(), X, one_hot(y, 2)
+
+
+@pytest.mark.parametrize(
+    "kind", ["probability", "logit", "multiclass", "one_hot_mse", "one_hot_ce"]
+)
+def test_predict_accuracy_and_history_agree_for_every_output_kind(kind: str) -> None:
+    model, loss, X, y = _moons_kind(kind)
+    opt = Adam(model.parameters(), lr=0.02)
+    hist = fit(model, loss, opt, X, y, epochs=40, batch_size=32, validation=(X, y), rng=0,
+               verbose=False)  # fmt: skip
+    acc = accuracy(model, X, y, loss=loss)
+    assert acc > 0.9  # it really learned: the agreement below is not 0.5 == 0.5
+    assert hist.val_acc[-1] == acc == evaluate(model, loss, X, y)[1]
+    labels = np.argmax(y, axis=1) if y.ndim == 2 else y
+    assert np.mean(predict(model, X, loss=loss) == labels) == acc
+
+
+def test_one_output_column_without_a_loss_is_a_clear_error() -> None:
+    model, loss, X, y = _moons_kind("probability")
+    with pytest.raises(ValueError, match=r"one output column.*BCELoss.*0\.5.*BCEWithLogitsLoss"):
+        accuracy(model, X, y)
+    with pytest.raises(ValueError, match=r"one output column.*MSELoss"):
+        predict(model, X, loss=MSELoss())
+    assert set(np.unique(predict(model, X, loss=loss))) <= {0, 1}
