@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from nnscratch import cli, doctor
+from nnscratch import doctor
 from nnscratch.data import digits as digits_module
 from nnscratch.data.mnist import MNIST_FILES
+from nnscratch_tools import cli
 
 REPO = Path(__file__).resolve().parents[1]
 STATUSES = {"OK", "WARN", "FAIL"}
@@ -204,6 +205,18 @@ def test_format_table_aligns_and_shows_fixes():
     assert len(lines) == 3
     assert lines[1].index("fine") == lines[2].index("broken")
     assert lines[2].endswith("-> fix: do this") and "fix" not in lines[1]
+
+
+def test_student_library_never_imports_the_instructor_tools():
+    code = (
+        "import sys, nnscratch, nnscratch.data, nnscratch.doctor, nnscratch.cli; "
+        "print(any(m.startswith('nnscratch_tools') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
+    lib = Path(doctor.__file__).parent
+    users = [p for p in lib.rglob("*.py") if "nnscratch_tools" in p.read_text("utf-8")]
+    assert sorted(users) == [lib / "__main__.py", lib / "cli.py"], users  # forwarders
 
 
 def test_importing_nnscratch_does_not_import_torch():

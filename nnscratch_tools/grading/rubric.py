@@ -193,10 +193,12 @@ def parse_rubric(data: Any) -> Rubric:
         raise ValueError("rubric: a 'sections' check needs a 'sections' list")
     limits = data.get("limits", {}) or {}
     if not isinstance(limits, dict) or not all(
-        k in ("timeout_s", "memory_mb", "file_size_mb", "max_output_chars") for k in limits
+        k in ("timeout_s", "memory_mb", "file_size_mb", "max_output_chars", "disk_mb", "processes")
+        for k in limits
     ):
         raise ValueError(
-            "rubric: 'limits' may hold timeout_s, memory_mb, file_size_mb, max_output_chars"
+            "rubric: 'limits' may hold timeout_s, memory_mb, file_size_mb, max_output_chars, "
+            "disk_mb, processes"
         )
     return Rubric(parsed_sections, parsed, dict(limits), str(data.get("title", "Final project")))
 

