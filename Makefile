@@ -9,16 +9,33 @@ NOTEBOOK_DIRS := notebooks lectures projects
 
 # The same environment for `make execute` and `make test`, so stored and fresh outputs agree.
 # (Keep in sync with nnscratch.notebook.NOTEBOOK_ENV; tests/test_environment.py checks it.)
+# NNSCRATCH_DEVICE=cpu pins torch_utils.get_device() to the CPU, so a machine with CUDA or MPS
+# reproduces the stored CPU outputs; it is set only here, never by setup_notebook, so a student
+# running notebook 10 by hand still gets the GPU.
 NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
-          PYDEVD_DISABLE_FILE_VALIDATION=1 PATH="$(CURDIR)/$(BIN):$$PATH"
+          NNSCRATCH_DEVICE=cpu PYDEVD_DISABLE_FILE_VALIDATION=1 PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: help setup lab test unit nbval lint execute slides bench clean
+# `make nbval` checks the stored outputs (written by `make execute` with one BLAS thread and the
+# CPU's own OpenBLAS kernels) under ANOTHER configuration: two BLAS threads and OpenBLAS's kernel
+# for CPUs without FMA. Outputs that hold only on the machine that made them fail here.
+# (Later assignments win, so these override NB_ENV's.) `make nbval NBVAL_ENV=` checks the same one.
+NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
+
+# The slow tool tests (grading, release, JupyterLab, lectures, CLI, browser, site, wheel) carry the
+# marker slow_tools (tests/conftest.py, by file name); `make unit-fast` leaves them out.
+PYTEST := $(BIN)/python -m pytest -q
+
+.PHONY: help setup lab test unit unit-fast nbval lint execute slides site test-browser bench clean
 
 help:
 	@echo "make setup    create .venv and install the pinned environment (quick when nothing changed)"
 	@echo "make lab      set up if needed, then start JupyterLab on notebooks/"
 	@echo "make test     set up if needed, then lint, unit tests and nbval over every notebook"
+	@echo "make unit-fast  the library's unit tests alone, without the slow tool tests (minutes)"
+	@echo "make nbval    check every notebook's stored outputs, under another BLAS configuration"
 	@echo "make execute  re-run every notebook in place, storing fresh outputs"
+	@echo "make site     build the course website offline from the stored outputs"
+	@echo "make test-browser  the real-browser tests alone (Chromium + Playwright)"
 	@echo "make slides   render lectures/ to offline reveal.js HTML in build/slides/ (executes nothing)"
 	@echo "make bench    set up if needed, then benchmark nnscratch against PyTorch (bench/README.md)"
 	@echo "make clean    remove .venv and build outputs"
@@ -43,11 +60,18 @@ lint: setup
 	$(BIN)/ruff check .
 
 unit: setup
-	$(NB_ENV) $(BIN)/python -m pytest -q tests
+	$(NB_ENV) $(PYTEST) tests
+
+unit-fast: setup
+	$(NB_ENV) $(PYTEST) -m "not slow_tools" tests
+
+test-browser: setup
+	$(NB_ENV) $(PYTEST) tests/test_browser.py
 
 # pytest exits with 5 when it collects nothing (e.g. a folder with no notebooks yet): not a failure.
 nbval: setup
-	$(NB_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	@echo "nbval: stored outputs checked with $(or $(NBVAL_ENV),the environment of make execute)"
+	$(NB_ENV) $(NBVAL_ENV) $(PYTEST) -p no:cacheprovider --nbval --nbval-current-env \
 	    --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 $(NOTEBOOK_DIRS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "nbval: no notebooks collected yet"; exit 0; fi; exit $$rc
 
@@ -61,6 +85,13 @@ execute: setup
 
 slides: setup
 	$(BIN)/python tools/build_slides.py --out build/slides
+
+# The course website, built offline from the stored outputs (executes nothing).
+site: setup
+	@test -f tools/build_site.py || { echo "make site: tools/build_site.py is missing" >&2; exit 2; }
+	@if [ -f requirements-site.txt ]; then \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-site.txt; fi
+	$(BIN)/python tools/build_site.py
 
 # Not part of `make test`: the bench sets its own thread counts. BENCH_ARGS=--quick for a short run.
 bench: setup

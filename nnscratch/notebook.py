@@ -13,7 +13,9 @@ import numpy as np
 __all__ = ["setup_notebook", "NOTEBOOK_ENV"]
 
 #: Environment variables that ``make execute`` and ``make test`` both set, so stored and
-#: fresh outputs agree. ``setup_notebook`` sets the same ones for students' own runs.
+#: fresh outputs agree. ``setup_notebook`` sets the same ones (where unset) for students' own
+#: runs. The Makefile adds ``NNSCRATCH_DEVICE=cpu``, which is deliberately not here: a student
+#: running notebook 10 by hand should get the GPU.
 NOTEBOOK_ENV: dict[str, str] = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
@@ -37,11 +39,25 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
 
     - seeds Python's ``random`` and NumPy's global generator (for students' own code; the
       library itself always takes an explicit ``rng``);
-    - if torch is installed (or ``torch=True``), seeds it, turns on deterministic algorithms
-      and fixes its thread count to ``threads``; ``torch=False`` skips torch entirely;
-    - prints NumPy arrays with 4 decimals and quiets warnings known to be harmless;
+    - sets the thread-count variables of ``NOTEBOOK_ENV`` where they are not set already (a
+      user's own choice wins);
+    - with ``torch=True``, or by default when torch is already imported (``import torch``
+      before this call, as notebooks 09 and 10 do), seeds torch, turns on its deterministic
+      algorithms (``warn_only=True``: an operation without a deterministic implementation
+      still runs, and torch's warning about it is shown, not hidden) and fixes its thread
+      count to ``threads``. Otherwise torch is not imported at all, so notebooks that never
+      use it start quickly; ``torch=False`` skips torch even when it is imported;
+    - prints NumPy arrays with 4 decimals and quiets warnings known to be harmless (Jupyter's
+      own start-up notices);
     - sets a colour-blind-friendly matplotlib style if matplotlib is installed, and inside a
       Jupyter kernel the inline backend, so ``plt.show()`` stores the figure in the notebook.
+
+    The compute device is not chosen here: ``nnscratch.torch_utils.get_device()`` picks the
+    best one, or the one named by the environment variable ``NNSCRATCH_DEVICE`` (which
+    ``make execute`` and ``make test`` set to ``cpu``, so stored outputs are CPU outputs).
+
+    Raises:
+        ValueError: for a seed that is not a non-negative int.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -54,18 +70,22 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
     warnings.filterwarnings("ignore", message=".*Jupyter is migrating its paths.*")
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="jupyter_client.*")
     if torch is None:
-        torch = "torch" in sys.modules or importlib.util.find_spec("torch") is not None
+        torch = "torch" in sys.modules  # never import torch for a notebook that does not use it
     if torch:
-        import torch as _torch
+        try:
+            import torch as _torch
+        except ImportError as exc:
+            raise ImportError(
+                "setup_notebook(torch=True) needs PyTorch, which is not installed here; "
+                "install the pinned environment (make setup) or call setup_notebook(seed) "
+                "without torch=True"
+            ) from exc
 
         _torch.manual_seed(seed)
         _torch.use_deterministic_algorithms(True, warn_only=True)
         _torch.set_num_threads(threads)
         _torch.backends.cudnn.benchmark = False
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        warnings.filterwarnings(
-            "ignore", message=".*does not have a deterministic implementation.*"
-        )
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib as mpl
 

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import fnmatch
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import numpy as np
 import pytest
+
+#: Test files of the course and instructor tools: they start kernels, JupyterLab, a browser,
+#: sandboxes or pip, and take minutes. They get the marker ``slow_tools`` (by file name, so a
+#: new file such as ``test_grade_sandbox.py`` is covered too); ``make unit-fast`` leaves them
+#: out, ``make test`` runs them.
+SLOW_TOOL_FILES = (
+    "test_grade*.py",
+    "test_grading*.py",
+    "test_sandbox*.py",
+    "test_hostile*.py",
+    "test_release*.py",
+    "test_lab*.py",
+    "test_lectures*.py",
+    "test_cli*.py",
+    "test_browser*.py",
+    "test_site*.py",
+    "test_wheel*.py",
+)
+
+
+def is_slow_tool_file(name: str) -> bool:
+    """Whether the test file called ``name`` (a base name) holds slow tool tests."""
+    return any(fnmatch.fnmatch(name, pattern) for pattern in SLOW_TOOL_FILES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow_tool_file(item.path.name):
+            item.add_marker(pytest.mark.slow_tools)
 
 
 @pytest.fixture

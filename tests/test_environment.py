@@ -66,13 +66,60 @@ def test_installed_versions_match_the_pins() -> None:
     assert not wrong, f"installed packages differ from requirements.txt: {wrong}"
 
 
-def test_make_and_notebook_helper_share_the_environment_variables() -> None:
+def make_variable(name: str, op: str = ":=") -> dict[str, str]:
+    """The KEY=VALUE pairs of a Makefile variable (continuation lines included)."""
     makefile = (ROOT / "Makefile").read_text()
-    match = re.search(r"^NB_ENV := (.*?)(?<!\\)\n", makefile, re.S | re.M)
-    assert match, "NB_ENV not found in the Makefile"
-    make_env = dict(re.findall(r"(\w+)=(\S+)", match.group(1)))
+    match = re.search(rf"^{name} {re.escape(op)}(.*?)(?<!\\)\n", makefile, re.S | re.M)
+    assert match, f"{name} not found in the Makefile"
+    return dict(re.findall(r"(\w+)=(\S+)", match.group(1)))
+
+
+def make_recipe(target: str) -> str:
+    makefile = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.M)
+    assert match, f"no recipe for {target!r} in the Makefile"
+    return match.group(1)
+
+
+def test_make_and_notebook_helper_share_the_environment_variables() -> None:
+    make_env = make_variable("NB_ENV")
     for key, value in NOTEBOOK_ENV.items():
         assert make_env.get(key) == value, f"{key}: Makefile {make_env.get(key)!r} vs {value!r}"
+
+
+def test_make_pins_the_device_but_setup_notebook_does_not() -> None:
+    # `make execute` / `make test` on a CUDA or MPS machine must reproduce the CPU outputs,
+    # while a student running notebook 10 by hand (setup_notebook only) gets the accelerator.
+    assert make_variable("NB_ENV").get("NNSCRATCH_DEVICE") == "cpu"
+    assert "NNSCRATCH_DEVICE" not in NOTEBOOK_ENV
+
+
+def test_make_nbval_checks_another_configuration_than_make_execute() -> None:
+    execute_env, check_env = make_variable("NB_ENV"), make_variable("NBVAL_ENV", "?=")
+    assert check_env["OPENBLAS_NUM_THREADS"] != execute_env["OPENBLAS_NUM_THREADS"]
+    assert check_env.get("OPENBLAS_CORETYPE") and "OPENBLAS_CORETYPE" not in execute_env
+    assert "$(NB_ENV) $(NBVAL_ENV) " in make_recipe("nbval")  # later assignments win
+    assert "$(NB_ENV) " in make_recipe("execute") and "NBVAL_ENV" not in make_recipe("execute")
+    test = make_recipe("test")
+    for part in ("lint", "unit", "nbval"):
+        assert re.search(rf"\$\(MAKE\)[^\n]* {part}$", test, re.M), f"make test skips {part}"
+
+
+def test_unit_fast_leaves_out_the_registered_slow_tool_marker() -> None:
+    import tomllib
+
+    import conftest
+
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert any(m.startswith("slow_tools:") for m in ini["markers"])
+    assert '-m "not slow_tools"' in make_recipe("unit-fast")
+    assert "-m" not in make_recipe("unit").split()  # make test runs everything
+    for name in ("test_grade.py", "test_grade_sandbox.py", "test_hostile_x.py", "test_lab.py",
+                 "test_release.py", "test_lectures.py", "test_cli.py", "test_browser.py",
+                 "test_site.py", "test_wheel.py"):
+        assert conftest.is_slow_tool_file(name), name
+    for name in ("test_layers.py", "test_losses.py", "test_notebook_setup.py", "test_data.py"):
+        assert not conftest.is_slow_tool_file(name), name
 
 
 def test_ci_runs_make_test() -> None:

@@ -74,6 +74,54 @@ def test_torch_false_leaves_torch_alone():
     assert out.stdout.strip() == "False"
 
 
+def test_default_setup_does_not_import_torch():
+    """Notebooks 01-08 never use torch: setup_notebook() must not spend seconds importing it."""
+    code = (
+        "import sys, nnscratch; assert 'torch' not in sys.modules; "
+        "nnscratch.setup_notebook(seed=0); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_torch_already_imported_is_seeded_by_default():
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    try:
+        setup_notebook(5)  # torch is in sys.modules here, as after `import torch` in 09 and 10
+        a = torch.rand(3)
+        torch.manual_seed(5)
+        assert torch.equal(torch.rand(3), a)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)
+
+
+def test_nondeterministic_operation_warning_is_shown_not_hidden():
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            setup_notebook(0, torch=True)
+            # put_ without accumulate has no deterministic implementation, even on the CPU
+            torch.zeros(3).put_(torch.tensor([0, 0]), torch.tensor([1.0, 2.0]))
+        messages = [str(w.message) for w in caught]
+        assert any("does not have a deterministic implementation" in m for m in messages), messages
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.set_num_threads(threads)
+
+
+def test_setup_never_pins_the_device(monkeypatch):
+    monkeypatch.delenv("NNSCRATCH_DEVICE", raising=False)
+    setup_notebook(0, torch=False)
+    assert "NNSCRATCH_DEVICE" not in os.environ  # a student's notebook 10 gets the GPU
+    assert "NNSCRATCH_DEVICE" not in NOTEBOOK_ENV
+
+
 def test_torch_is_seeded_when_asked():
     torch = pytest.importorskip("torch")
     threads = torch.get_num_threads()

@@ -81,6 +81,24 @@ def test_get_device_unavailable_is_a_clear_error(no_accelerator, monkeypatch):
         tu.get_device()
 
 
+@pytest.mark.parametrize(("value", "expected"), [("cpu", "cpu"), (" CPU ", "cpu"), ("auto", "cuda"),
+                                               ("", "cuda"), ("cuda:0", "cuda:0")])
+def test_get_device_env_var_values(no_accelerator, monkeypatch, value, expected):
+    # `make execute` / `make test` set NNSCRATCH_DEVICE=cpu so a GPU machine reproduces the
+    # stored CPU outputs; an empty value means "not set"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv(tu.DEVICE_ENV, value)
+    assert tu.get_device() == torch.device(expected)
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cpu:0", "CUDA=1", "1"])
+def test_get_device_bad_env_var_names_the_variable(no_accelerator, monkeypatch, bad):
+    monkeypatch.setenv(tu.DEVICE_ENV, bad)
+    with pytest.raises(ValueError, match=r"unknown device .*NNSCRATCH_DEVICE.*expected 'auto'"):
+        tu.get_device()
+
+
 @pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cpu:0", "tpu", ""])
 def test_get_device_unknown_name(no_accelerator, bad):
     with pytest.raises(ValueError, match="unknown device"):
