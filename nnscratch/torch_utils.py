@@ -65,8 +65,10 @@ def _mps_available(torch: Any) -> bool:
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
     """Return the ``torch.device`` to compute on.
 
-    With ``prefer=None`` (or ``"auto"``) the environment variable ``NNSCRATCH_DEVICE`` decides
-    if it is set; otherwise the best available one: CUDA, then Apple MPS, then the CPU.
+    With ``prefer=None`` the environment variable ``NNSCRATCH_DEVICE`` decides if it is set
+    (``make execute`` and ``make test`` set ``NNSCRATCH_DEVICE=cpu``, so a GPU machine
+    reproduces the stored CPU outputs; a notebook run by hand is not pinned); otherwise, and
+    for ``"auto"``, the best available one: CUDA, then Apple MPS, then the CPU.
     ``prefer`` may be ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``, ``"auto"`` or a
     ``torch.device``.
 
