@@ -1,124 +1,132 @@
-"""The notebook 01 checks pass on the reference answers and name typical mistakes."""
+"""The notebook 01 checks accept right answers and name typical mistakes."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from _checks_helpers import assert_passes, assert_rejects, right_cases, wrong_cases
 
-from nnscratch.checks import CheckFailed, nb01
+from nnscratch.checks import check_nand_weights, check_perceptron_output, check_perceptron_update
 
 
-def _output(x, w, b):
+def out_ref(x, w, b):
     return 1 if np.dot(w, x) + b >= 0 else 0
 
 
-def _update(w, b, x, y, lr):
-    err = y - _output(x, w, b)
-    return w + lr * err * x, b + lr * err
+def update_ref(w, b, x, y, lr):
+    error = y - out_ref(x, w, b)
+    return w + lr * error * x, b + lr * error
 
 
-def test_all_exported_from_the_package():
-    import nnscratch.checks as checks
-
-    for name in nb01.__all__:
-        assert getattr(checks, name) is getattr(nb01, name)
-
-
-def test_perceptron_output_passes(capsys):
-    nb01.check_perceptron_output(_output)
-    assert "check_perceptron_output passed" in capsys.readouterr().out
+def update_other(w, b, x, y, lr):
+    y_hat = float(x @ w + b >= 0)
+    if y_hat == y:
+        return w.copy(), float(b)
+    new_w = w.copy()
+    new_w = new_w + lr * (y - y_hat) * x
+    return new_w, b + lr * (y - y_hat)
 
 
-@pytest.mark.parametrize(
-    ("wrong", "message"),
-    [
-        (lambda x, w, b: np.dot(w, x) + b, "returned the weighted sum"),
-        (lambda x, w, b: int(np.dot(w, x) + b > 0), "not > 0"),
-        (lambda x, w, b: int(np.dot(w, x) >= 0), "forget to add b"),
-        (lambda x, w, b: int(np.dot(w, x) - b >= 0), "not subtracted"),
-        (lambda x, w, b: 1, "expected 0"),
-        (lambda x, w, b: [0, 1], "single number"),
+def update_inplace(w, b, x, y, lr):
+    error = y - out_ref(x, w, b)
+    w += lr * error * x
+    return w, b + lr * error
+
+
+def _upd(pred, err, *, lr_used=True, bias=True):
+    def update(w, b, x, y, lr):
+        e = err(y, pred(x, w, b)) * (lr if lr_used else 1.0)
+        return w + e * x, (b + e if bias else b)
+
+    return update
+
+
+strict = lambda x, w, b: int(np.dot(w, x) + b > 0)  # noqa: E731
+
+
+def out_inplace(x, w, b):
+    x *= w
+    return int(x.sum() + b >= 0)
+
+
+RIGHT = {
+    check_perceptron_output: [
+        (out_ref,),
+        (lambda x, w, b: np.dot(w, x) + b >= 0,),  # a bool is a fine 0/1
+        (lambda x, w, b: float(np.heaviside(x @ w + b, 1.0)),),
+        (lambda x, w, b: np.array([int(sum(v * u for v, u in zip(w, x, strict=True)) + b >= 0)]),),
     ],
-)
-def test_perceptron_output_names_mistakes(wrong, message):
-    with pytest.raises(CheckFailed, match=re.escape(message)):
-        nb01.check_perceptron_output(wrong)
-
-
-def test_unfinished_exercise_is_reported():
-    def todo(x, w, b):
-        raise NotImplementedError()
-
-    with pytest.raises(CheckFailed, match="NotImplementedError"):
-        nb01.check_perceptron_output(todo)
-
-
-@pytest.mark.parametrize(("w", "b"), [([-2, -2], 3), (np.array([-1.0, -1.0]), 1.5), ((-5, -3), 6)])
-def test_nand_weights_pass(w, b, capsys):
-    nb01.check_nand_weights(w, b)
-    assert "check_nand_weights passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("w", "b", "message"),
-    [
-        ([2, 2], -3, "computes AND"),
-        ([1, 1], -0.5, "computes OR"),
-        ([-1, -1], -0.5, "b must be >= 0"),
-        ([-1, 1], 0.5, "00->1, 01->1, 10->0, 11->1"),
-        ([1, 1, 1], 0, "shape (2,)"),
-        ("ab", 0, "2 numbers"),
+    check_nand_weights: [
+        (np.array([-1.0, -1.0]), 1.5),
+        ([-2, -2], 3),
+        (np.array([-0.5, -0.7]), np.float64(0.8)),
     ],
-)
-def test_nand_weights_name_mistakes(w, b, message):
-    with pytest.raises(CheckFailed, match=re.escape(message)):
-        nb01.check_nand_weights(w, b)
+    check_perceptron_update: [(update_ref,), (update_other,)],
+}
 
-
-def test_perceptron_update_passes(capsys):
-    nb01.check_perceptron_update(_update)
-    assert "agree with nnscratch.perceptron.Perceptron" in capsys.readouterr().out
-
-
-def _flipped(w, b, x, y, lr):
-    err = _output(x, w, b) - y
-    return w + lr * err * x, b + lr * err
-
-
-def _no_bias(w, b, x, y, lr):
-    return _update(w, b, x, y, lr)[0], b
-
-
-def _no_lr(w, b, x, y, lr):
-    return _update(w, b, x, y, 1.0)
-
-
-def _always(w, b, x, y, lr):
-    return w + lr * y * x, b + lr * y
-
-
-@pytest.mark.parametrize(
-    ("wrong", "message"),
-    [
-        (_flipped, "goes the wrong way"),
-        (_no_bias, "bias never changes"),
-        (_no_lr, "ignores the learning rate"),
-        (_always, "even when the prediction is right"),
-        (lambda w, b, x, y, lr: w, "return a pair"),
-        (lambda w, b, x, y, lr: (w[:2], b), "shape of w"),
+WRONG = {
+    check_perceptron_output: [
+        ("strict", (strict,), r"exactly 0"),
+        ("heaviside0", (lambda x, w, b: float(np.heaviside(x @ w + b, 0.0)),), r"exactly 0"),
+        ("round-sigmoid", (lambda x, w, b: round(1 / (1 + np.exp(-(x @ w + b)))),), r"exactly 0"),
+        ("sum", (lambda x, w, b: np.dot(w, x) + b,), r"weighted sum itself"),
+        ("no-bias", (lambda x, w, b: int(np.dot(w, x) >= 0),), r"ignore the bias"),
+        ("minus-bias", (lambda x, w, b: int(np.dot(w, x) - b >= 0),), r"wrong sign"),
+        ("sign", (lambda x, w, b: np.sign(np.dot(w, x) + b) or 1.0,), r"-1 and \+1"),
+        ("two-inputs", (lambda x, w, b: int(w[0] * x[0] + w[1] * x[1] + b >= 0),),
+         r"first two inputs"),
+        ("string", (lambda x, w, b: "1",), r"single number"),
+        ("inplace", (out_inplace,), r"in place"),
+        ("list", (lambda x, w, b: [out_ref(x, w, b)],), r"single number"),
+        ("threshold-1", (lambda x, w, b: int(np.dot(w, x) + b >= 1),), r"work that case out"),
+        ("crash", (lambda x, w, b: x @ w.T[:1] + b,), r"raised"),
+        ("not-callable", (3,), r"expected a function"),
     ],
-)
-def test_perceptron_update_names_mistakes(wrong, message):
-    with pytest.raises(CheckFailed, match=re.escape(message)):
-        nb01.check_perceptron_update(wrong)
+    check_nand_weights: [
+        ("and", (np.array([1.0, 1.0]), -1.5), r"AND"),
+        ("or", (np.array([1.0, 1.0]), -0.5), r"OR"),
+        ("negative-bias", (np.array([-1.0, -1.0]), -0.5), r"both inputs 0"),
+        ("threshold-tie", (np.array([-1.0, -1.0]), 2.0), r"both inputs on"),
+        ("too-strong", (np.array([-2.0, -2.0]), 1.0), r"each weight alone"),
+        ("shape", (np.array([-1.0, -1.0, 0.0]), 1.5), r"shape \(2,\)"),
+        ("column", (np.array([[-1.0], [-1.0]]), 1.5), r"shape \(2,\)"),
+        ("nan", (np.array([np.nan, -1.0]), 1.5), r"finite"),
+        ("string", (np.array([-1.0, -1.0]), "1.5"), r"not text"),
+        ("bias-array", (np.array([-1.0, -1.0]), np.array([1.5, 1.5])), r"numbers"),
+    ],
+    check_perceptron_update: [
+        ("sign", (_upd(out_ref, lambda y, h: h - y),), r"wrong way"),
+        ("no-bias", (_upd(out_ref, lambda y, h: y - h, bias=False),), r"bias never changes"),
+        ("no-lr", (_upd(out_ref, lambda y, h: y - h, lr_used=False),), r"learning rate"),
+        ("by-target", (_upd(out_ref, lambda y, h: y),), r"prediction is right"),
+        ("strict", (_upd(strict, lambda y, h: y - h),), r"exactly 0"),
+        ("inplace", (update_inplace,), r"in place"),
+        ("list", (lambda w, b, x, y, lr: ([float(v) for v in update_ref(w, b, x, y, lr)[0]],
+                                          update_ref(w, b, x, y, lr)[1]),), r"list"),
+        ("only-w", (lambda w, b, x, y, lr: update_ref(w, b, x, y, lr)[0],), r"pair"),
+        ("delta-rule", (_upd(lambda x, w, b: x @ w + b, lambda y, h: y - h),), r"wrong update"),
+        ("bias-array", (lambda w, b, x, y, lr: (update_ref(w, b, x, y, lr)[0],
+                                                np.full(2, update_ref(w, b, x, y, lr)[1])),),
+         r"single number"),
+        ("swapped", (lambda w, b, x, y, lr: update_ref(w, b, x, y, lr)[::-1],), r"shape of w"),
+        ("no-update", (lambda w, b, x, y, lr: (w.copy(), b),), r"wrong update"),
+    ],
+}
 
 
-def test_perceptron_update_does_not_see_mutations_of_its_inputs():
-    def in_place(w, b, x, y, lr):  # mutating w must not corrupt the check's own copy
-        err = y - _output(x, w, b)
-        w += lr * err * x
-        return w, b + lr * err
+@pytest.mark.parametrize(("check", "args"), right_cases(RIGHT))
+def test_accepts_right_answers(check, args) -> None:
+    assert_passes(check, args)
 
-    nb01.check_perceptron_update(in_place)
+
+@pytest.mark.parametrize(("check", "args", "pattern"), wrong_cases(WRONG))
+def test_rejects_wrong_answers(check, args, pattern) -> None:
+    assert_rejects(check, args, pattern)
+
+
+def test_the_all_zero_start_lies_on_the_threshold() -> None:
+    # from w = 0, b = 0 the strict rule predicts 0 and the course's rule 1: they train apart
+    w, b = np.zeros(2), 0.0
+    x = np.array([1.0, 0.0])
+    assert update_ref(w, b, x, 0, 1.0)[1] == -1.0
+    assert _upd(strict, lambda y, h: y - h)(w, b, x, 0, 1.0)[1] == 0.0

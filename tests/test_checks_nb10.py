@@ -1,118 +1,97 @@
-"""The notebook 10 checks pass on reference answers and name typical mistakes."""
+"""The notebook 10 checks accept right answers and name typical mistakes."""
 
 from __future__ import annotations
 
-import pytest
+import math
 
-from nnscratch.checks import CheckFailed, nb10
+import pytest
+from _checks_helpers import assert_passes, assert_rejects, right_cases, wrong_cases
+
+from nnscratch.checks import check_conv_output_size, check_conv_params, check_move_batch
 
 torch = pytest.importorskip("torch")
 
 
-def test_exported():
-    import nnscratch.checks as checks
-
-    for name in nb10.__all__:
-        assert getattr(checks, name) is getattr(nb10, name)
+def size_ref(size, kernel_size, padding=0, stride=1):
+    return (size + 2 * padding - kernel_size) // stride + 1
 
 
-def test_checks_draw_no_random_numbers():
-    torch.manual_seed(0)
-    want = torch.rand(3)
-    torch.manual_seed(0)
-    nb10.check_conv_params(lambda i, o, k: o * i * k * k + o)
-    nb10.check_conv_output_size(lambda n, k, p, s: (n + 2 * p - k) // s + 1)
-    assert torch.equal(torch.rand(3), want)
-
-
-# ----------------------------------------------------------------------------- output size
-
-
-def test_conv_output_size_reference(capsys):
-    nb10.check_conv_output_size(lambda n, k, p=0, s=1: (n + 2 * p - k) // s + 1)
-    assert "passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (lambda n, k, p, s: (n - k) // s + 1, "padding is ignored"),
-        (lambda n, k, p, s: (n + p - k) // s + 1, "one side only"),
-        (lambda n, k, p, s: n + 2 * p - k + 1, "stride is ignored"),
-        (lambda n, k, p, s: (n + 2 * p - k) // s, r"\+ 1 is missing"),
-        (lambda n, k, p, s: (n + 2 * p - k) / s + 1, "round down"),
-        (lambda n, k, p, s: n, "torch gives"),
-        (lambda n, k, p, s: "8", "return an int"),
-    ],
-)
-def test_conv_output_size_mistakes(answer, message):
-    with pytest.raises(CheckFailed, match=message):
-        nb10.check_conv_output_size(answer)
-
-
-# ----------------------------------------------------------------------------- parameters
-
-
-def test_conv_params_reference(capsys):
-    nb10.check_conv_params(lambda i, o, k: o * (i * k * k + 1))
-    assert "passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (lambda i, o, k: o * i * k * k, "bias is missing"),
-        (lambda i, o, k: o * k * k + o, "input channels are missing"),
-        (lambda i, o, k: o * i * k + o, "not k"),
-        (lambda i, o, k: o * i * k * k + i, "out \\* in \\* k \\* k"),
-    ],
-)
-def test_conv_params_mistakes(answer, message):
-    with pytest.raises(CheckFailed, match=message):
-        nb10.check_conv_params(answer)
-
-
-# ----------------------------------------------------------------------------- move batch
-
-
-def move_ok(batch, device):
+def move_ref(batch, device):
     X, y = batch
     return X.to(device), y.to(device)
 
 
-def move_not_kept(batch, device):
+def move_forgets(batch, device):
     X, y = batch
     X.to(device)
     y.to(device)
     return X, y
 
 
-def move_only_x(batch, device):
-    X, y = batch
-    return X.to(device), y
-
-
-def move_float_labels(batch, device):
-    X, y = batch
-    return X.to(device), y.to(device, torch.float32)
-
-
-def test_move_batch_reference(capsys):
-    nb10.check_move_batch(move_ok)
-    nb10.check_move_batch(lambda batch, device: tuple(t.to(device) for t in batch))
-    assert "passed" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (move_not_kept, "nothing was moved.*returns a new one"),
-        (move_only_x, "labels y stayed behind"),
-        (move_float_labels, "dtypes changed"),
-        (lambda batch, device: None, "returned None"),
-        (lambda batch, device: batch[0].to(device), "pair"),
+RIGHT = {
+    check_conv_output_size: [
+        (size_ref,),
+        (lambda n, k, p=0, s=1: int(math.floor((n + 2 * p - k) / s)) + 1,),
+        (lambda n, k, p=0, s=1: len(range(0, n + 2 * p - k + 1, s)),),
     ],
-)
-def test_move_batch_mistakes(answer, message):
-    with pytest.raises(CheckFailed, match=message):
-        nb10.check_move_batch(answer)
+    check_conv_params: [
+        (lambda i, o, k: o * (i * k * k + 1),),
+        (lambda i, o, k: sum(p.numel() for p in torch.nn.Conv2d(i, o, k).parameters()),),
+    ],
+    check_move_batch: [
+        (move_ref,),
+        (lambda batch, device: [t.to(device) for t in batch],),
+        (lambda batch, device: tuple(t.to(device=device) for t in batch),),
+    ],
+}
+
+WRONG = {
+    check_conv_output_size: [
+        ("no-padding", (lambda n, k, p=0, s=1: (n - k) // s + 1,), r"padding is ignored"),
+        ("one-side", (lambda n, k, p=0, s=1: (n + p - k) // s + 1,), r"one side"),
+        ("no-stride", (lambda n, k, p=0, s=1: n + 2 * p - k + 1,), r"stride is ignored"),
+        ("no-plus-one", (lambda n, k, p=0, s=1: (n + 2 * p - k) // s,), r"position is missing"),
+        ("float", (lambda n, k, p=0, s=1: (n + 2 * p - k) / s + 1,), r"fraction"),
+        ("ceil", (lambda n, k, p=0, s=1: math.ceil((n + 2 * p - k) / s) + 1,), r"rounded up"),
+        ("round", (lambda n, k, p=0, s=1: round((n + 2 * p - k) / s) + 1,), r"nearest"),
+        ("float-whole", (lambda n, k, p=0, s=1: float((n + 2 * p - k) // s + 1),),
+         r"they are floats"),
+        ("kernel-sign", (lambda n, k, p=0, s=1: (n + 2 * p + k) // s + 1,), r"wrong size"),
+        ("string", (lambda n, k, p=0, s=1: str(size_ref(n, k, p, s)),), r"return an int"),
+        ("tensor-shape", (lambda n, k, p=0, s=1: (size_ref(n, k, p, s),) * 2,),
+         r"return an int"),
+    ],
+    check_conv_params: [
+        ("no-bias", (lambda i, o, k: o * i * k * k,), r"bias is missing"),
+        ("bias-per-input", (lambda i, o, k: o * i * k * k + i,), r"not per input channel"),
+        ("no-in", (lambda i, o, k: o * k * k + o,), r"input channels are missing"),
+        ("k-not-squared", (lambda i, o, k: o * i * k + o,), r"k times k"),
+        ("one-bias", (lambda i, o, k: o * i * k * k + 1,), r"wrong count"),
+        ("string", (lambda i, o, k: str(o * (i * k * k + 1)),), r"return an int"),
+        ("weights-shape", (lambda i, o, k: (o, i, k, k),), r"return an int"),
+        ("plus", (lambda i, o, k: o + i + k * k,), r"wrong count"),
+    ],
+    check_move_batch: [
+        ("forgets", (move_forgets,), r"keep the result|nothing reached"),
+        ("only-x", (lambda batch, device: (batch[0].to(device), batch[1]),), r"labels y stayed"),
+        ("only-y", (lambda batch, device: (batch[0], batch[1].to(device)),), r"images X stayed"),
+        ("cpu", (lambda batch, device: (batch[0].cpu(), batch[1].cpu()),), r"nothing reached"),
+        ("float-labels", (lambda batch, device: (batch[0].to(device),
+                                                 batch[1].to(device, torch.float32)),),
+         r"dtypes changed"),
+        ("none", (lambda batch, device: None,), r"returned None"),
+        ("only-one", (lambda batch, device: batch[0].to(device),), r"pair"),
+        ("flattened", (lambda batch, device: (batch[0].to(device).flatten(1),
+                                              batch[1].to(device)),), r"shapes changed"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("check", "args"), right_cases(RIGHT))
+def test_accepts_right_answers(check, args) -> None:
+    assert_passes(check, args)
+
+
+@pytest.mark.parametrize(("check", "args", "pattern"), wrong_cases(WRONG))
+def test_rejects_wrong_answers(check, args, pattern) -> None:
+    assert_rejects(check, args, pattern)

@@ -1,19 +1,127 @@
-"""What every exercise check shares: a one-line success, or an error naming the first mistake.
+"""What every exercise check shares: a one-line success, or a short block naming the mistake.
 
 A check calls the student's function on cases whose answers are known (computed by the
 library, never typed in), and raises ``CheckFailed`` with a hint about the most likely
-mistake when something differs. Instructors' solutions pass every check.
+mistake when something differs. Messages point at the mistake; they never print the
+expected values or the formula. Instructors' solutions pass every check.
+
+In Jupyter a ``CheckFailed`` shows as one short block (which exercise, what is wrong, what
+to try) instead of a traceback through this package: IPython asks an exception for
+``_render_traceback_()`` and prints the lines it returns.
 """
 
 from __future__ import annotations
 
+import copy
+import inspect
+import textwrap
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
-__all__ = ["CheckFailed", "passed", "fail", "close", "call_student", "as_number"]
+__all__ = [
+    "CheckFailed",
+    "ExerciseNotDone",
+    "EXERCISES",
+    "passed",
+    "fail",
+    "close",
+    "call_student",
+    "as_number",
+    "as_array",
+    "as_pair",
+    "first_mistake",
+]
+
+# Where each check sits in the course: (notebook, exercise number). The numbers are those of
+# the "Exercise N" headings; tests/test_checks_display.py proves they match the notebooks.
+EXERCISES: dict[str, tuple[str, int]] = {
+    "check_perceptron_output": ("01", 1),
+    "check_nand_weights": ("01", 2),
+    "check_perceptron_update": ("01", 3),
+    "check_sigmoid": ("02", 1),
+    "check_dense_forward": ("02", 2),
+    "check_mlp_forward": ("02", 3),
+    "check_collapse": ("02", 4),
+    "check_mse": ("03", 1),
+    "check_bce": ("03", 2),
+    "check_linear_regression_grad": ("03", 3),
+    "check_gd_step": ("03", 4),
+    "check_sigmoid_derivative": ("04", 1),
+    "check_output_gradient": ("04", 2),
+    "check_value_mul": ("04", 3),
+    "check_value_tanh": ("04", 4),
+    "check_linear_backward": ("05", 1),
+    "check_relu_backward": ("05", 2),
+    "check_softmax_ce_backward": ("05", 3),
+    "check_train_step": ("06", 1),
+    "check_epoch_loss": ("06", 2),
+    "check_count_parameters": ("06", 3),
+    "check_best_epoch": ("06", 4),
+    "check_one_hot": ("07", 1),
+    "check_accuracy_from_logits": ("07", 2),
+    "check_confident_mistakes": ("07", 3),
+    "check_xavier_std": ("08", 1),
+    "check_momentum_step": ("08", 2),
+    "check_l2_gradient": ("08", 3),
+    "check_to_float64_tensor": ("09", 1),
+    "check_build_mlp": ("09", 2),
+    "check_torch_train_step": ("09", 3),
+    "check_move_batch": ("10", 1),
+    "check_conv_output_size": ("10", 2),
+    "check_conv_params": ("10", 3),
+    "check_corr2d": ("11", 1),
+    "check_maxpool_backward": ("11", 2),
+    "check_attention": ("12", 1),
+    "check_causal_mask": ("12", 2),
+}
+
+_TRY = "Change your code in the cell above and run the cell again."
+
+
+def _exercise(name: str) -> str:
+    where = EXERCISES.get(name)
+    return f"Exercise {where[1]} (notebook {where[0]})" if where else "This exercise"
 
 
 class CheckFailed(AssertionError):
-    """An exercise answer is wrong; the message says what differs and the likely reason."""
+    """An exercise answer is wrong; the message says what differs and the likely reason.
+
+    ``str(exc)`` is ``"check_name: message"``. In Jupyter the exception renders as a short
+    block without library frames (see ``_render_traceback_``).
+    """
+
+    def __init__(self, check: str, message: str, tip: str = _TRY) -> None:
+        super().__init__(f"{check}: {message}")
+        self.check, self.message, self.tip = check, message, tip
+
+    def headline(self) -> str:
+        """The first line of the block: which exercise, and that it is not passed."""
+        return f"\u2718 {_exercise(self.check)} is not right yet ({self.check})"
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows instead of a traceback."""
+        body = textwrap.wrap(self.message[:1].upper() + self.message[1:], width=88)
+        return [self.headline(), *("  " + line for line in body), "  " + self.tip]
+
+
+class ExerciseNotDone(CheckFailed):
+    """The student's function still raises the stub's ``NotImplementedError``."""
+
+    def __init__(self, check: str) -> None:
+        super().__init__(
+            check,
+            f"{_exercise(check)} is not done yet: your function still raises "
+            "NotImplementedError.",
+            tip="Replace `raise NotImplementedError()` with your code, then run the cell again.",
+        )
+
+    def headline(self) -> str:
+        return f"\u2718 {_exercise(self.check)} is not done yet ({self.check})"
+
+    def _render_traceback_(self) -> list[str]:
+        return [self.headline(), "  Your function still raises NotImplementedError, the "
+                "placeholder of the exercise.", "  " + self.tip]
 
 
 def passed(name: str, detail: str = "") -> None:
@@ -23,29 +131,109 @@ def passed(name: str, detail: str = "") -> None:
 
 def fail(name: str, message: str) -> None:
     """Raise ``CheckFailed`` for check ``name`` with ``message``."""
-    raise CheckFailed(f"{name}: {message}")
+    raise CheckFailed(name, message)
 
 
 def close(a: object, b: object, *, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
-    """True when ``a`` and ``b`` have the same shape and agree to the given tolerances."""
+    """True when ``a`` and ``b`` have the same shape and agree to the given tolerances
+    (NaN never agrees)."""
     try:
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    with np.errstate(all="ignore"):
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def call_student(name: str, fn: object, *args: object) -> object:
-    """Call the student's ``fn(*args)``; turn a crash into a ``CheckFailed`` that says so."""
+def _snapshot(value: object) -> object:
+    """A copy of an argument that can be compared after the call (arrays, tensors, lists)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if hasattr(value, "detach") and hasattr(value, "clone"):  # a torch tensor
+        return value.detach().clone()
+    if isinstance(value, list | tuple) and all(
+        isinstance(v, np.ndarray | int | float | np.number) for v in value
+    ):
+        return copy.deepcopy(value)
+    return None
+
+
+def _unchanged(before: object, after: object) -> bool:
+    if before is None:
+        return True
+    if isinstance(before, np.ndarray):
+        return (
+            isinstance(after, np.ndarray)
+            and before.shape == after.shape
+            and bool(np.array_equal(before, after, equal_nan=True))
+        )
+    if hasattr(before, "detach"):
+        return before.shape == after.shape and bool((before == after.detach()).all())
+    if isinstance(before, list | tuple):
+        return (
+            isinstance(after, list | tuple)
+            and len(before) == len(after)
+            and all(
+                np.shape(b) == np.shape(a) and bool(np.array_equal(b, a, equal_nan=True))
+                for b, a in zip(before, after, strict=True)
+            )
+        )
+    return True
+
+
+def _arg_names(fn: Callable, n: int) -> list[str]:
+    try:
+        names = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
+
+
+def call_student(
+    name: str,
+    fn: object,
+    *args: object,
+    what: str = "your function",
+    hints: Sequence[tuple[tuple[str, ...], str]] = (),
+    mutable: Sequence[int] = (),
+) -> object:
+    """Call the student's ``fn(*args)`` and return what it returns.
+
+    A stub's ``NotImplementedError`` becomes ``ExerciseNotDone``; any other crash a
+    ``CheckFailed`` that quotes it (or, when the error text contains one of a hint's words,
+    that hint's explanation). An argument that the call changed in place (arrays, tensors,
+    lists of numbers; except the positions in ``mutable``) is reported as the mistake.
+    NumPy's floating-point warnings are silenced: a NaN is the check's to explain.
+    """
     if not callable(fn):
         fail(name, f"expected a function, got {type(fn).__name__}")
+    before = [None if i in mutable else _snapshot(a) for i, a in enumerate(args)]
     try:
-        return fn(*args)
+        with np.errstate(all="ignore"):
+            out = fn(*args)
     except NotImplementedError:
-        fail(name, "the function still raises NotImplementedError: replace it with your code")
+        raise ExerciseNotDone(name) from None
+    except CheckFailed:
+        raise
     except Exception as exc:  # the student's code crashed: report it as the mistake
-        fail(name, f"your function raised {type(exc).__name__}: {exc}")
-    return None  # pragma: no cover - fail() always raises
+        text = f"{type(exc).__name__}: {exc}"
+        for words, message in hints:
+            if any(word.lower() in text.lower() for word in words):
+                raise CheckFailed(name, f"{message} ({what} raised {text})") from None
+        raise CheckFailed(name, f"{what} raised {text}") from None
+    for arg_name, b, a in zip(_arg_names(fn, len(args)), before, args, strict=True):
+        if not _unchanged(b, a):
+            fail(
+                name,
+                f"{what} changed its input `{arg_name}` in place. The caller still needs the "
+                "original values: build a new result instead of assigning into, or updating "
+                "in place, an argument",
+            )
+    return out
 
 
 def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
@@ -55,9 +243,70 @@ def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False
     ``allow_bool``) booleans do not. ``expected`` is the sentence the student reads, e.g.
     ``"the loss should be a single number"``.
     """
-    arr = np.asarray(out)
+    if hasattr(out, "detach") and hasattr(out, "numpy"):  # a torch tensor
+        out = out.detach().cpu().numpy()
+    arr = np.asarray(out) if not isinstance(out, list | tuple | dict | set | str) else None
     kinds = (np.number, np.bool_) if allow_bool else (np.number,)
-    if arr.size != 1 or not any(np.issubdtype(arr.dtype, k) for k in kinds):
-        got = f"{type(out).__name__} of shape {arr.shape}" if arr.ndim else repr(out)
+    if (
+        arr is None
+        or arr.size != 1
+        or not any(np.issubdtype(arr.dtype, k) for k in kinds)
+        or (isinstance(out, bool) and not allow_bool)
+    ):
+        shape = f" of shape {arr.shape}" if arr is not None and arr.ndim else ""
+        got = "None" if out is None else f"{type(out).__name__}{shape}"
         fail(name, f"{expected}, got {got}")
     return float(arr.reshape(()))
+
+
+def as_array(
+    name: str,
+    out: object,
+    shape: tuple[int, ...],
+    what: str,
+    *,
+    scalar_ok: bool = False,
+) -> np.ndarray:
+    """The student's output, which must be a NumPy array of ``shape`` with real numbers.
+
+    A list or tuple is refused (later cells do array arithmetic with the result). With
+    ``scalar_ok`` and ``shape == ()``, a Python or NumPy number is fine too.
+    """
+    if scalar_ok and shape == () and isinstance(out, int | float | np.number) and not isinstance(
+        out, bool
+    ):
+        return np.asarray(out, dtype=np.float64)
+    if isinstance(out, list | tuple):
+        fail(
+            name,
+            f"{what} is a Python {type(out).__name__}; return a NumPy array (later cells do "
+            "array arithmetic with it, and a list comprehension over the entries breaks that)",
+        )
+    if hasattr(out, "detach") and hasattr(out, "numpy"):
+        fail(name, f"{what} is a torch tensor; this exercise works with NumPy arrays")
+    if not isinstance(out, np.ndarray) or not (
+        np.issubdtype(out.dtype, np.number) or np.issubdtype(out.dtype, np.bool_)
+    ):
+        fail(name, f"{what} should be a NumPy array of shape {shape}, got {type(out).__name__}")
+    if out.shape != shape:
+        fail(name, f"{what} should have shape {shape}, got shape {out.shape}")
+    return out.astype(np.float64)
+
+
+def as_pair(name: str, out: object, what: str) -> tuple[object, object]:
+    """The student's output as two items (a tuple or list of length 2)."""
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        length = f" of length {len(out)}" if isinstance(out, tuple | list) else ""
+        got = type(out).__name__ + length
+        fail(name, f"return a pair {what}, got {got}")
+    return out[0], out[1]
+
+
+def first_mistake(
+    name: str, got: object, mistakes: Sequence[tuple[str, object]], *, rtol: float = 1e-6,
+    atol: float = 1e-8,
+) -> None:
+    """Fail with the message of the first known mistake whose output equals ``got``."""
+    for message, outputs in mistakes:
+        if close(got, outputs, rtol=rtol, atol=atol):
+            fail(name, message)

@@ -1,9 +1,10 @@
 """Exercise checks for notebook 03 (losses and gradient descent).
 
-- ``check_mse(fn)``: ``fn(pred, target)`` is the mean squared error, one float.
-- ``check_bce(fn)``: ``fn(p, y)`` is the binary cross-entropy of probabilities ``p``.
+- ``check_mse(fn)``: ``fn(pred, target)``, the mean squared error as one number.
+- ``check_bce(fn)``: ``fn(p, y)``, the binary cross-entropy of probabilities ``p``.
 - ``check_linear_regression_grad(fn)``: ``fn(X, y, w, b) -> (dw, db)`` of the MSE.
-- ``check_gd_step(fn)``: ``fn(theta, grad, lr)`` takes one gradient-descent step.
+- ``check_gd_step(fn)``: ``fn(theta, grad, lr)``, one gradient-descent step (arrays and
+  plain numbers).
 """
 
 from __future__ import annotations
@@ -13,182 +14,183 @@ import numpy as np
 from ..layers import Parameter
 from ..losses import BCELoss, MSELoss
 from ..optim import SGD
-from ._core import as_number, call_student, close, fail, passed
+from ._core import as_array, as_number, as_pair, call_student, close, fail, passed
 
 __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_step"]
 
 
-_ONE_LOSS = "the loss should be a single number (average over the batch)"
-
-
-def _call(name: str, fn: object, *args: object) -> object:
-    """``call_student`` with NumPy's warnings silenced (a log of 0 is the student's to explain)."""
-    with np.errstate(all="ignore"):
-        return call_student(name, fn, *args)
+_ONE_LOSS = "the loss should be a single number (an average over the whole batch)"
 
 
 def check_mse(fn: object) -> None:
-    """Check ``fn(pred, target) = mean((pred - target)**2)`` against ``nnscratch.MSELoss``.
+    """Check your ``mse(pred, target)`` against ``nnscratch.MSELoss`` for 1-D targets ``(n,)``
+    and 2-D ones ``(n, k)`` of several sizes.
 
-    Works for 1-D targets ``(n,)`` and 2-D ones ``(n, k)``. Names the typical mistakes: a
-    sum instead of the mean (not averaging over the batch), a missing square, a square root
-    (RMSE), and an extra factor 1/2.
+    Names the typical mistakes: a sum instead of the mean, an average over one axis only,
+    errors not squared (or the mean squared instead), a square root (RMSE), an extra one
+    half, and a batch size typed in.
     """
     name = "check_mse"
     rng = np.random.default_rng(31)
-    for shape in ((7,), (5, 3), (1,)):
+    for shape in ((7,), (5, 3), (1,), (4, 1), (2, 6)):
         pred, target = rng.normal(size=shape), rng.normal(size=shape)
         expected = MSELoss()(pred, target)
-        got = as_number(name, _call(name, fn, pred.copy(), target.copy()), _ONE_LOSS)
+        out = call_student(name, fn, pred, target)
+        if isinstance(out, np.ndarray) and out.size > 1:
+            fail(name, f"for inputs of shape {shape} you returned an array of shape {out.shape}: "
+                       "average over every entry, not along one axis")
+        got = as_number(name, out, _ONE_LOSS)
         if close(got, expected):
             continue
         diff = pred - target
         if close(got, np.sum(diff**2)) and diff.size > 1:
-            fail(
-                name,
-                f"you returned the sum of squared errors ({got:.4g}); the loss is "
-                f"their mean over all {diff.size} numbers: forgot to average over the "
-                "batch (np.mean, not np.sum)",
-            )
+            fail(name, f"you returned the sum of the squared errors over {diff.size} numbers; "
+                       "the loss is their average")
         if close(got, np.mean(diff)) or close(got, np.mean(np.abs(diff))):
-            fail(name, "the errors are not squared: mean((pred - target)**2)")
+            fail(name, "the errors are not squared")
+        if close(got, np.mean(diff) ** 2):
+            fail(name, "you squared the average error: square each error first, then average")
         if close(got, np.sqrt(expected)):
             fail(name, "that is the root mean squared error: leave out the square root")
         if close(got, expected / 2):
-            fail(name, "you halved the loss: our MSE (like torch's) has no factor 1/2")
-        fail(name, f"for shape {shape} expected {expected:.4g}, got {got:.4g}")
-    passed(name, "agrees with nnscratch.MSELoss on three shapes")
+            fail(name, "you halved the loss: our MSE (like torch's) has no factor one half")
+        if diff.ndim == 2 and close(got, np.sum(diff**2) / diff.shape[0]):
+            fail(name, "for a 2-D batch you divided by the number of rows only: average over "
+                       "every entry")
+        fail(name, f"your loss for inputs of shape {shape} differs from nnscratch.MSELoss "
+                   "(is a batch size typed into your code?)")
+    passed(name, "agrees with nnscratch.MSELoss on five shapes")
 
 
 def check_bce(fn: object) -> None:
-    """Check ``fn(p, y) = -mean(y log p + (1 - y) log(1 - p))`` against ``nnscratch.BCELoss``.
+    """Check your ``bce(p, y)`` for probabilities ``p (n,)`` strictly between 0 and 1 and 0/1
+    labels ``y (n,)`` against ``nnscratch.BCELoss`` on batches of several sizes.
 
-    ``p (n,)`` are probabilities strictly between 0 and 1, ``y (n,)`` labels 0/1. Names the
-    typical mistakes: a missing minus sign (a negative loss), leaving out the ``(1 - y)``
-    term (class 0 costs nothing), and a sum instead of the mean.
+    Names the typical mistakes: a missing minus sign, leaving out the class-0 term, a sum
+    instead of the mean, a logarithm to base 10 or 2, and a batch size typed in.
     """
     name = "check_bce"
     rng = np.random.default_rng(32)
-    for n in (8, 3):
-        p = rng.uniform(0.05, 0.95, size=n)
-        y = np.arange(n) % 2
+    for n in (8, 3, 1, 11):
+        p = rng.uniform(0.01, 0.99, size=n)
+        y = rng.integers(0, 2, size=n)
+        if n > 1:
+            y[:2] = [0, 1]
         expected = BCELoss()(p, y)
-        got = as_number(name, _call(name, fn, p.copy(), y.copy()), _ONE_LOSS)
+        got = as_number(name, call_student(name, fn, p, y), _ONE_LOSS)
         if close(got, expected):
             continue
         if close(got, -expected):
-            fail(
-                name,
-                f"the loss is negative ({got:.4g}): log p < 0, so the formula needs a "
-                "minus sign in front",
-            )
+            fail(name, "the loss is negative: the log of a probability is negative, so the "
+                       "loss needs a minus sign in front")
         only_pos = -np.mean(y * np.log(p))
-        if close(got, only_pos) or close(got, -only_pos):
-            fail(name, "samples with y = 0 cost nothing: add the (1 - y) * log(1 - p) term")
-        if close(got, expected * n):
+        if close(abs(got), only_pos):
+            fail(name, "samples with label 0 cost nothing: the loss has a term for each class")
+        if close(got, expected * n) and n > 1:
             fail(name, "you returned the sum over the samples: take the mean over the batch")
-        fail(
-            name,
-            f"for p={np.round(p, 4).tolist()}, y={y.tolist()} expected "
-            f"{expected:.4g}, got {got:.4g}",
-        )
-    passed(name, "agrees with nnscratch.BCELoss")
+        if close(got, expected / np.log(10)) or close(got, expected / np.log(2)):
+            fail(name, "use the natural logarithm (base e), like torch")
+        fail(name, f"your loss for a batch of {n} differs from nnscratch.BCELoss (is a batch "
+                   "size typed into your code?)")
+    passed(name, "agrees with nnscratch.BCELoss on four batches")
 
 
 def check_linear_regression_grad(fn: object) -> None:
-    """Check ``fn(X, y, w, b) -> (dw, db)``: the gradient of ``mean((X @ w + b - y)**2)``.
+    """Check your ``linear_regression_grad(X, y, w, b) -> (dw, db)``: the gradient of the mean
+    squared error of the linear model's predictions, for ``X (n, d)``, ``y (n,)``, ``w (d,)``
+    and a float ``b``; ``dw`` has the shape of ``w`` and ``db`` is one number. The expected
+    values come from ``nnscratch.MSELoss.backward`` on several shapes.
 
-    Shapes: ``X (n, d)``, ``y (n,)``, ``w (d,)``, ``b`` a float; ``dw (d,)`` and ``db`` a float.
-    The expected values come from ``nnscratch.MSELoss.backward``. Names the typical mistakes:
-    the sign (``y - pred`` instead of ``pred - y``), the missing factor 2, the missing
-    average over the batch, and ``db`` as an array instead of a sum.
+    Names the typical mistakes: the residual's sign, the factor from the square, the average
+    over the batch, a per-sample ``db``, a transposed product, and a batch size typed in.
     """
     name = "check_linear_regression_grad"
     rng = np.random.default_rng(33)
-    n, d = 10, 3
-    X, y = rng.normal(size=(n, d)), rng.normal(size=n)
-    w, b = rng.normal(size=d), float(rng.normal())
-    loss = MSELoss()
-    loss(X @ w + b, y)
-    g = loss.backward()  # dL/dpred, shape (n,)
-    exp_dw, exp_db = X.T @ g, float(g.sum())
-    out = _call(name, fn, X.copy(), y.copy(), w.copy(), b)
-    if not isinstance(out, tuple | list) or len(out) != 2:
-        fail(name, f"return a pair (dw, db), got {type(out).__name__}")
-    try:
-        dw = np.asarray(out[0], dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(name, f"dw should be an array of shape ({d},), got {type(out[0]).__name__}")
-    if dw.shape != (d,):
-        fail(name, f"dw should have the shape of w ({d},), got {dw.shape}")
-    if np.asarray(out[1]).size == n:
-        fail(
-            name,
-            f"db has one entry per sample (shape {np.shape(out[1])}): the bias is "
-            "shared, so add up (average) the per-sample terms into one number",
-        )
-    db = as_number(name, out[1], "db should be a single number")
-    if close(dw, exp_dw) and close(db, exp_db):
-        passed(name, "dw and db agree with nnscratch.MSELoss.backward")
-        return
-    for factor, why in (
-        (-1.0, "the sign is flipped: the residual is prediction minus target, X @ w + b - y"),
-        (0.5, "the factor 2 from differentiating the square is missing"),
-        (float(n), "not averaged over the batch: divide the sum by n"),
-        (n / 2, "both the factor 2 and the average over the batch (1/n) are missing"),
-        (-0.5, "the sign is flipped and the factor 2 is missing"),
-    ):
-        if close(dw, factor * exp_dw) and close(db, factor * exp_db):
-            fail(name, f"{why} (your gradient is {factor:g} times the right one)")
-    if close(dw, exp_dw):
-        fail(
-            name,
-            f"dw is right but db is {db:.4g}, expected {exp_db:.4g}: db is the same "
-            "sum as dw without the factor x",
-        )
-    if close(db, exp_db):
-        fail(name, "db is right but dw is not: dw = (2 / n) * X.T @ (X @ w + b - y)")
-    fail(name, f"dw = {np.round(dw, 4).tolist()}, expected {np.round(exp_dw, 4).tolist()}")
+    for n, d in ((10, 3), (7, 1), (4, 5), (6, 6)):
+        X, y = rng.normal(size=(n, d)), rng.normal(size=n)
+        w, b = rng.normal(size=d), float(rng.normal())
+        loss = MSELoss()
+        loss(X @ w + b, y)
+        g = loss.backward()  # dL/dpred, shape (n,)
+        exp_dw, exp_db = X.T @ g, float(g.sum())
+        out = call_student(name, fn, X, y, w, b, hints=[
+            (("matmul", "align", "broadcast"),
+             f"the shapes do not fit for X {X.shape}: dw needs one entry per feature, so the "
+             "product must sum over the samples"),
+        ])
+        dw_out, db_out = as_pair(name, out, "(dw, db)")
+        if np.size(db_out) == n and n > 1:
+            fail(name, f"db has one entry per sample (shape {np.shape(db_out)}): the bias is "
+                       "shared by all samples, so its gradient is one number collected over "
+                       "the batch")
+        dw = as_array(name, dw_out, (d,), "dw (the shape of w)")
+        db = as_number(name, db_out, "db should be a single number")
+        if close(dw, exp_dw) and close(db, exp_db):
+            continue
+        for factor, why in (
+            (-1.0, "the sign is flipped: the residual is prediction minus target"),
+            (0.5, "the factor 2 from differentiating the square is missing"),
+            (float(n), "the gradient is not averaged over the batch"),
+            (n / 2, "both the factor 2 and the average over the batch are missing"),
+            (-0.5, "the sign is flipped and the factor 2 is missing"),
+        ):
+            if close(dw, factor * exp_dw) and close(db, factor * exp_db):
+                fail(name, why)
+        if n == d and close(dw, X @ g):
+            fail(name, "dw used X where its transpose belongs: dw collects over the samples, "
+                       "one entry per feature")
+        if close(dw, exp_dw):
+            fail(name, "dw is right but db is not: db collects the same residual terms, without "
+                       "the feature values")
+        if close(db, exp_db):
+            fail(name, "db is right but dw is not: each feature's entry weights the residuals by "
+                       "that feature's values")
+        fail(name, f"your gradient for X {X.shape} differs from nnscratch.MSELoss.backward's "
+                   "(is a batch size typed into your code?)")
+    passed(name, "dw and db agree with nnscratch.MSELoss.backward on four shapes")
 
 
 def check_gd_step(fn: object) -> None:
-    """Check ``fn(theta, grad, lr) -> theta - lr * grad`` against one ``nnscratch.optim.SGD`` step.
+    """Check your ``gd_step(theta, grad, lr)`` against one ``nnscratch.optim.SGD`` step, for
+    arrays of several shapes and for plain numbers (the notebook passes a scalar bias too);
+    the result has the kind and shape of ``theta``, and ``theta`` itself is left unchanged.
 
-    Shapes: ``theta`` and ``grad`` any matching shape; the result has that shape too. Names the
-    typical mistakes: stepping uphill (``+``), ignoring the learning rate, and dividing by it.
+    Names the typical mistakes: stepping uphill, ignoring or dividing by the learning rate,
+    returning a list, and changing ``theta`` in place.
     """
     name = "check_gd_step"
     rng = np.random.default_rng(34)
-    for shape, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01)):
-        theta, grad = rng.normal(size=shape), rng.normal(size=shape)
-        p = Parameter(theta.copy())
-        p.grad[...] = grad
+    cases: list[tuple[object, object, float]] = []
+    for shape, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01), ((3, 5), 0.3)):
+        cases.append((rng.normal(size=shape), rng.normal(size=shape), lr))
+    cases += [(float(rng.normal()), float(rng.normal()), 0.2), (1.5, -0.5, 0.05)]
+    for theta, grad, lr in cases:
+        scalar = isinstance(theta, float)
+        shape = () if scalar else np.shape(theta)
+        p = Parameter(np.array(theta, dtype=np.float64).reshape(shape or (1,)))
+        p.grad[...] = np.reshape(grad, shape or (1,))
         SGD([p], lr=lr).step()
-        expected = p.data
-        out = _call(name, fn, theta.copy(), grad.copy(), lr)
-        try:
-            got = np.asarray(out, dtype=np.float64)
-        except (TypeError, ValueError):
-            fail(name, f"return the new parameters as an array, got {type(out).__name__}")
-        if got.shape != shape:
-            fail(
-                name, f"the new parameters should have the shape of theta {shape}, got {got.shape}"
-            )
+        expected = p.data.reshape(shape)
+        what = "for a plain number theta, your step" if scalar else (
+            f"for theta of shape {shape}, your step")
+        out = call_student(name, fn, theta, grad, lr, hints=[
+            (("not iterable", "has no len", "not subscriptable", "zip argument"),
+             "your function fails for a plain number theta (the notebook also steps a scalar "
+             "bias): use arithmetic that works on arrays and numbers alike, not a loop over "
+             "entries"),
+        ])
+        got = as_array(name, out, shape, what + "'s result", scalar_ok=scalar)
         if close(got, expected):
             continue
-        if close(got, theta + lr * grad):
-            fail(
-                name,
-                "you stepped uphill: the gradient points to where the loss grows, so "
-                "subtract it, theta - lr * grad",
-            )
-        if close(got, theta - grad):
-            fail(name, "the learning rate is missing: theta - lr * grad")
-        if close(got, theta - grad / lr):
-            fail(name, "multiply the gradient by the learning rate, do not divide by it")
-        fail(
-            name,
-            f"with lr={lr:g} expected {np.round(expected, 4).tolist()}, got "
-            f"{np.round(got, 4).tolist()}",
-        )
-    passed(name, "three steps agree with nnscratch.optim.SGD")
+        th, gr = np.asarray(theta), np.asarray(grad)
+        if close(got, th + lr * gr):
+            fail(name, "you stepped uphill: the gradient points to where the loss grows")
+        if close(got, th - gr):
+            fail(name, "the learning rate is missing")
+        if close(got, th - gr / lr):
+            fail(name, "the gradient is divided by the learning rate; the learning rate scales "
+                       "the step")
+        if close(got, -lr * gr):
+            fail(name, "you returned only the change; return the new parameters")
+        fail(name, f"{what} differs from one SGD step with lr={lr:g}")
+    passed(name, "steps on arrays and plain numbers agree with nnscratch.optim.SGD")
