@@ -42,10 +42,15 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-site.txt (the website's and the browser tests' tools, pinned on top of
+# requirements.txt) is installed in the same resolve, so `make test` has the browser tests' tools.
+SITE_REQS := $(wildcard requirements-site.txt)
+
+$(STAMP): requirements.txt pyproject.toml $(SITE_REQS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+	    $(if $(SITE_REQS),-r $(SITE_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
@@ -86,11 +91,11 @@ execute: setup
 slides: setup
 	$(BIN)/python tools/build_slides.py --out build/slides
 
-# The course website, built offline from the stored outputs (executes nothing).
+# The course website, built offline from the stored outputs (executes nothing); its tools come
+# from requirements-site.txt, which `make setup` installs.
 site: setup
 	@test -f tools/build_site.py || { echo "make site: tools/build_site.py is missing" >&2; exit 2; }
-	@if [ -f requirements-site.txt ]; then \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-site.txt; fi
+	@test -f requirements-site.txt || { echo "make site: requirements-site.txt is missing" >&2; exit 2; }
 	$(BIN)/python tools/build_site.py
 
 # Not part of `make test`: the bench sets its own thread counts. BENCH_ARGS=--quick for a short run.

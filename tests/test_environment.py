@@ -51,6 +51,10 @@ def test_makefile_installs_the_same_file() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "pip install --quiet --disable-pip-version-check -r requirements.txt" in makefile
     assert "$(STAMP): requirements.txt pyproject.toml" in makefile
+    # the site's and browser tests' tools come in the same install, so `make test` has them
+    assert "SITE_REQS := $(wildcard requirements-site.txt)" in makefile
+    assert "$(STAMP): requirements.txt pyproject.toml $(SITE_REQS)" in makefile
+    assert "-r $(SITE_REQS)" in make_recipe("$(STAMP)")
 
 
 def test_installed_versions_match_the_pins() -> None:
