@@ -25,13 +25,15 @@ NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
 # marker slow_tools (tests/conftest.py, by file name); `make unit-fast` leaves them out.
 PYTEST := $(BIN)/python -m pytest -q
 
-.PHONY: help setup lab test unit unit-fast nbval lint execute slides site test-browser bench clean
+.PHONY: help setup lab test test-under-load unit unit-fast nbval lint execute slides site \
+        test-browser bench clean
 
 help:
 	@echo "make setup    create .venv and install the pinned environment (quick when nothing changed)"
 	@echo "make lab      set up if needed, then start JupyterLab on notebooks/"
 	@echo "make test     set up if needed, then lint, unit tests and nbval over every notebook"
 	@echo "make unit-fast  the library's unit tests alone, without the slow tool tests (minutes)"
+	@echo "make test-under-load  make test while two busy loops load both cores (issue 11's proof)"
 	@echo "make nbval    check every notebook's stored outputs, under another BLAS configuration"
 	@echo "make execute  re-run every notebook in place, storing fresh outputs"
 	@echo "make site     build the course website offline from the stored outputs"
@@ -84,6 +86,15 @@ test: setup
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
+
+# Issue 11's proof that no test depends on the machine's speed: `make test` while two busy loops
+# (started here, stopped by their PIDs) keep both cores of a 2-core machine loaded.
+test-under-load: setup
+	@pids=""; for i in 1 2; do $(BIN)/python -c "while True: pass" & pids="$$pids $$!"; done; \
+	  trap 'kill $$pids 2>/dev/null' EXIT INT TERM; echo "busy loops:$$pids"; start=$$(date +%s); \
+	  $(MAKE) --no-print-directory test; rc=$$?; \
+	  echo "make test under two busy loops: exit status $$rc after $$(( $$(date +%s) - start )) s"; \
+	  exit $$rc
 
 execute: setup
 	$(NB_ENV) $(BIN)/python tools/execute_notebooks.py $(NOTEBOOK_DIRS)
