@@ -98,6 +98,10 @@ def _check_probabilities(loss: Loss, t: np.ndarray, name: str, hint: str = "") -
     check_entries(t, ~((t >= 0) & (t <= 1)), type(loss).__name__, name, "in [0, 1]" + hint)
 
 
+def _check_logits(loss: Loss, z: np.ndarray) -> None:
+    check_entries(z, ~np.isfinite(z), type(loss).__name__, "pred", "a finite logit")
+
+
 class MSELoss(Loss):
     """Mean squared error, mean((pred - target)**2) over every element, like ``torch.nn.MSELoss``.
 
@@ -147,7 +151,7 @@ class BCEWithLogitsLoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         z, t = _matching(self, pred, target)
-        check_entries(z, ~np.isfinite(z), "BCEWithLogitsLoss", "pred", "a finite logit")
+        _check_logits(self, z)
         _check_probabilities(self, t, "target")
         self._grad = (sigmoid(z) - t) / z.size
         with np.errstate(under="ignore"):  # exp(-|z|) underflows to 0 for large |z|, harmlessly
@@ -187,7 +191,6 @@ class CrossEntropyLoss(Loss):
         n, num_classes = z.shape
         if n == 0:
             raise ValueError("pred is empty: a loss needs at least one sample")
-        check_entries(z, ~np.isfinite(z), "CrossEntropyLoss", "pred", "a finite logit")
         t = np.asarray(target)
         if t.ndim == 2:
             probs = as_array(t, "target").astype(z.dtype, copy=False)
@@ -195,6 +198,7 @@ class CrossEntropyLoss(Loss):
                 raise ValueError(
                     f"probability targets must have the logits' shape {z.shape}, got {probs.shape}"
                 )
+            _check_logits(self, z)
             check_entries(
                 probs, ~(np.isfinite(probs) & (probs >= 0)), "CrossEntropyLoss", "target",
                 "a finite class probability >= 0",
@@ -218,7 +222,10 @@ class CrossEntropyLoss(Loss):
             grad[rows, labels] -= 1
             grad /= n
             self._grad = grad
-            return float(np.log(sums).sum() - shifted[rows, labels].sum()) / n
+            value = float(np.log(sums).sum() - shifted[rows, labels].sum()) / n
+            if not np.isfinite(value):  # finite logits always give a finite loss: look
+                _check_logits(self, z)
+            return value
         log_p = log_softmax(z, axis=1)
         # d/dz of -sum(t * log_softmax(z)) is softmax(z) * sum(t) - t
         with np.errstate(under="ignore"):
