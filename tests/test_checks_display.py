@@ -109,3 +109,46 @@ def test_exercise_numbers_match_the_notebook_headings() -> None:
     }
     assert {k for k, (nb, _) in EXERCISES.items() if nb <= "10"} <= set(found)
 
+
+
+NAND_STUB = """\
+import numpy as np
+from nnscratch.checks import check_nand_weights
+
+# YOUR CODE HERE
+raise NotImplementedError()
+check_nand_weights(w_nand, b_nand)
+"""
+
+LIBRARY_NOT_IMPLEMENTED = """\
+from nnscratch.checks import check_gd_step
+
+def helper():
+    raise NotImplementedError("a genuine one, from code that has no check")
+
+helper()
+"""
+
+
+def test_a_stub_raised_in_the_cell_itself_names_its_exercise(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(NAND_STUB), nbformat.v4.new_code_cell("x = 1\nx")]
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    err = _error(nb.cells[0])
+    text = _text(err["traceback"])
+    assert err["ename"] == "NotImplementedError"
+    assert text.splitlines()[0] == (
+        "\u2718 Exercise 2 (notebook 01) is not done yet (check_nand_weights)"
+    ), text
+    assert len(text.splitlines()) <= 4 and "File " not in text
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "1"  # the kernel goes on as usual
+
+
+def test_other_not_implemented_errors_keep_their_traceback(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(LIBRARY_NOT_IMPLEMENTED)]
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = _text(_error(nb.cells[0])["traceback"])
+    assert "a genuine one" in text and "helper()" in text

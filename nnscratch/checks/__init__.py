@@ -1,5 +1,6 @@
 """Exercise feedback for the course notebooks: ``check_...(answer)`` prints one line on
-success, or raises ``CheckFailed`` naming the first thing wrong.
+success, or raises ``CheckFailed`` naming the first thing wrong (in Jupyter: one short
+block saying which exercise, what is wrong and what to try).
 
 One module per notebook (``nb01`` ... ``nb10``); every check is re-exported here, so a
 notebook just does ``from nnscratch.checks import check_sigmoid``.
@@ -8,7 +9,7 @@ notebook just does ``from nnscratch.checks import check_sigmoid``.
 from __future__ import annotations
 
 from . import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10
-from ._core import CheckFailed
+from ._core import CheckFailed, ExerciseNotDone, install_ipython_hook
 from .nb01 import *  # noqa: F403
 from .nb02 import *  # noqa: F403
 from .nb03 import *  # noqa: F403
@@ -22,6 +23,7 @@ from .nb10 import *  # noqa: F403
 
 __all__ = [
     "CheckFailed",
+    "ExerciseNotDone",
     *nb01.__all__,
     *nb02.__all__,
     *nb03.__all__,
@@ -33,3 +35,7 @@ __all__ = [
     *nb09.__all__,
     *nb10.__all__,
 ]
+
+# In Jupyter, a stub's NotImplementedError raised in an exercise cell reads "Exercise N is not
+# done yet" (checks given a stub function say so themselves).
+install_ipython_hook()

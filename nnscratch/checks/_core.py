@@ -16,6 +16,7 @@ import copy
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -310,3 +311,60 @@ def first_mistake(
     for message, outputs in mistakes:
         if close(got, outputs, rtol=rtol, atol=atol):
             fail(name, message)
+
+
+def _stub_exercise(tb: Any) -> str | None:
+    """The check called in the notebook cell where a stub's NotImplementedError was raised.
+
+    ``tb`` is the traceback; its last frame must be code from a notebook cell (not from a
+    library) whose source calls one of the checks, e.g. the student edition's
+    ``raise NotImplementedError()`` above ``check_nand_weights(w_nand, b_nand)``, or a stub
+    function defined in an exercise cell and called later.
+    """
+    import linecache
+    import re
+
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    filename = tb.tb_frame.f_code.co_filename
+    if "ipykernel_" not in filename and not filename.startswith("<ipython-input"):
+        return None
+    source = "".join(linecache.getlines(filename))
+    if "raise NotImplementedError" not in source:
+        return None
+    names = [n for n in re.findall(r"\b(check_\w+)\(", source) if n in EXERCISES]
+    return names[0] if names else None
+
+
+def _not_done_handler(
+    shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
+) -> list[str]:
+    """IPython handler for NotImplementedError: a stub's shows "Exercise N is not done yet",
+    any other the usual traceback."""
+    name = _stub_exercise(tb)
+    if name is None:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = ExerciseNotDone(name)._render_traceback_()
+        stb[1] = "  The exercise's code still raises NotImplementedError, its placeholder."
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def install_ipython_hook() -> bool:
+    """In an IPython kernel, show a stub's ``NotImplementedError`` raised in an exercise cell
+    as "Exercise N is not done yet". Does nothing outside IPython, or when another custom
+    exception handler is installed; returns whether the hook is active."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    current = tuple(getattr(shell, "custom_exceptions", ()))
+    if current and current != (NotImplementedError,):
+        return False
+    shell.set_custom_exc((NotImplementedError,), _not_done_handler)
+    return True
