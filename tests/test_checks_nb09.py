@@ -158,6 +158,8 @@ WRONG = {
         ("half", (lambda batch: torch.tensor(batch, dtype=torch.float16),), r"float64"),
         ("rounded", (lambda batch: torch.tensor(np.round(batch), dtype=torch.float64),),
          r"values differ"),
+        ("via-float32", (lambda b: torch.tensor(b.astype(np.float32), dtype=torch.float64),),
+         r"through float32"),
         ("inplace", (lambda batch: torch.from_numpy(np.multiply(batch, 1.0, out=batch)
                                                     if batch.dtype == np.float64 else
                                                     batch.astype(np.float64)) * 2,),

@@ -53,8 +53,11 @@ def check_to_float64_tensor(fn: object) -> None:
             hint = " (transposed?)" if tuple(out.shape) == batch.shape[::-1] else ""
             fail(name, f"{what} the tensor has shape {tuple(out.shape)}{hint}: keep the batch's "
                        "shape")
-        if not close(out.detach().cpu().numpy(), batch, rtol=1e-7, atol=0):
-            fail(name, f"{what} the values differ from the batch's")
+        values = out.detach().cpu().numpy()
+        if not np.array_equal(values, batch.astype(np.float64)):
+            lossy = np.array_equal(values, batch.astype(np.float32).astype(np.float64))
+            fail(name, f"{what} the values differ from the batch's" + (
+                ": they went through float32 on the way and lost digits" if lossy else ""))
     passed(name, "float64 tensors with the batch's shape and values")
 
 
