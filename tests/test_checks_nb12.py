@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _checks_helpers import assert_passes, assert_rejects, right_cases, wrong_cases
 
 from nnscratch.checks import CheckFailed, nb12
+from nnscratch.checks.nb12 import check_attention, check_causal_mask
 
 
 def _softmax(s, axis=-1):
@@ -61,57 +63,62 @@ def transposed_weights(Q, K, V, mask=None):
     return out, w.T
 
 
-def test_attention_reference_passes(capsys):
-    nb12.check_attention(reference)
-    assert "passed" in capsys.readouterr().out
+def library_style(Q, K, V, mask=None):
+    from nnscratch.attention import attention
+
+    return attention(Q, K, V, mask)
 
 
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (make(scale="none"), "no scaling"),
-        (make(scale="d"), "divided by d"),
-        (make(axis=0), "over the queries"),
-        (make(mask_mode="after"), "after the softmax"),
-        (make(mask_mode="inverted"), "wrong way round"),
-        (make(fill=0.0), r"-inf \(not 0\)"),
-        (mutating, "changed"),
-        (swapped, "swapped"),
-        (output_only, "return a pair"),
-        (wrong_output, "weighted average"),
-        (transposed_weights, "one row per query"),
-        (lambda Q, K, V, mask=None: (None, None), "forget to return"),
-        (lambda Q, K, V: reference(Q, K, V), "TypeError"),
+RIGHT = {
+    check_attention: [(reference,), (library_style,)],
+    check_causal_mask: [
+        (lambda n: np.tril(np.ones((n, n), dtype=bool)),),
+        (lambda n: np.arange(n)[:, None] >= np.arange(n)[None, :],),
     ],
-)
-def test_attention_mistakes(answer, message):
-    with pytest.raises(CheckFailed, match=message):
-        nb12.check_attention(answer)
+}
+
+WRONG = {
+    check_attention: [
+        ("no-scaling", (make(scale="none"),), r"no scaling"),
+        ("divided-by-d", (make(scale="d"),), r"divided by d"),
+        ("softmax-over-queries", (make(axis=0),), r"over the queries"),
+        ("mask-after-softmax", (make(mask_mode="after"),), r"after the softmax"),
+        ("mask-inverted", (make(mask_mode="inverted"),), r"wrong way round"),
+        ("mask-fills-zero", (make(fill=0.0),), r"-inf \(not 0\)"),
+        ("mutates-q", (mutating,), r"changed"),
+        ("swapped-pair", (swapped,), r"swapped"),
+        ("output-only", (output_only,), r"return a pair"),
+        ("wrong-output", (wrong_output,), r"weighted average"),
+        ("transposed-weights", (transposed_weights,), r"one row per query"),
+        ("none", (lambda Q, K, V, mask=None: (None, None),), r"forget to return"),
+        ("no-mask-argument", (lambda Q, K, V: reference(Q, K, V),), r"TypeError"),
+    ],
+    check_causal_mask: [
+        ("future", (lambda n: np.triu(np.ones((n, n), dtype=bool)),), r"later positions"),
+        ("strict", (lambda n: np.tril(np.ones((n, n), dtype=bool), -1),), r"hidden from itself"),
+        (
+            "future-strict",
+            (lambda n: np.triu(np.ones((n, n), dtype=bool), 1),),
+            r"future and hides",
+        ),
+        ("floats", (lambda n: np.tril(np.ones((n, n))),), r"make it boolean"),
+        ("all-true", (lambda n: np.ones((n, n), dtype=bool),), r"mask is wrong"),
+        ("wrong-shape", (lambda n: np.tril(np.ones((n, n + 1), dtype=bool)),), r"shape"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("check", "args"), right_cases(RIGHT))
+def test_accepts_right_answers(check, args) -> None:
+    assert_passes(check, args)
+
+
+@pytest.mark.parametrize(("check", "args", "pattern"), wrong_cases(WRONG))
+def test_rejects_wrong_answers(check, args, pattern) -> None:
+    assert_rejects(check, args, pattern)
 
 
 def test_attention_messages_do_not_print_arrays():
     with pytest.raises(CheckFailed) as err:
         nb12.check_attention(make(scale="none"))
     assert "[[" not in str(err.value)
-
-
-def test_causal_mask_reference_passes(capsys):
-    nb12.check_causal_mask(lambda n: np.tril(np.ones((n, n), dtype=bool)))
-    nb12.check_causal_mask(lambda n: np.arange(n)[:, None] >= np.arange(n)[None, :])
-    assert capsys.readouterr().out.count("passed") == 2
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (lambda n: np.triu(np.ones((n, n), dtype=bool)), "later positions"),
-        (lambda n: np.tril(np.ones((n, n), dtype=bool), -1), "hidden from itself"),
-        (lambda n: np.triu(np.ones((n, n), dtype=bool), 1), "future and hides"),
-        (lambda n: np.tril(np.ones((n, n))), "make it boolean"),
-        (lambda n: np.ones((n, n), dtype=bool), "mask is wrong"),
-        (lambda n: np.tril(np.ones((n, n + 1), dtype=bool)), "shape"),
-    ],
-)
-def test_causal_mask_mistakes(answer, message):
-    with pytest.raises(CheckFailed, match=message):
-        nb12.check_causal_mask(answer)

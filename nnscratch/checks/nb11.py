@@ -64,8 +64,8 @@ def check_corr2d(fn: object) -> None:
                 fail(
                     name,
                     f"for an image of shape {x_shape} and a kernel of shape {w_shape} the result "
-                    f"has shape {out.shape}: height and width are swapped (rows come from "
-                    "x.shape[0] and w.shape[0])",
+                    f"has shape {out.shape}: height and width are swapped (the result's first axis "
+                    "runs down the image's rows)",
                 )
             if out.ndim == 2 and np.abs(np.subtract(out.shape, want.shape)).max() == 1:
                 fail(
@@ -99,9 +99,10 @@ def check_corr2d(fn: object) -> None:
         bad = np.argwhere(~np.isclose(out, want, rtol=1e-9, atol=1e-12))[0]
         fail(
             name,
-            f"for an image of shape {x_shape} and a kernel of shape {w_shape}, output "
-            f"[{bad[0]}, {bad[1]}] is wrong: it should be the sum of w times the window of x "
-            f"whose top-left corner is x[{bad[0]}, {bad[1]}]",
+            f"for an image of shape {x_shape} and a kernel of shape {w_shape}, the output at "
+            f"row {bad[0]}, column {bad[1]} is wrong: it comes from the window of x whose "
+            f"top-left corner is at row {bad[0]}, column {bad[1]}, multiplied entry by entry "
+            "with the kernel as it is",
         )
     passed(name, f"{len(_CORR_CASES)} image/kernel pairs, non-square ones included")
 
