@@ -120,3 +120,12 @@ def test_a_stub_says_which_exercise_is_not_done_yet(name: str) -> None:
     assert f"Exercise {number} (notebook {notebook}) is not done yet" in exc.message
     assert exc._render_traceback_()[0].endswith(f"is not done yet ({name})")
     assert "NotImplementedError()" in exc._render_traceback_()[-1]
+
+
+def test_failures_survive_pickling() -> None:
+    import pickle
+
+    for exc in (CheckFailed("check_mse", "not squared"), ExerciseNotDone("check_mse")):
+        again = pickle.loads(pickle.dumps(exc))
+        assert type(again) is type(exc) and str(again) == str(exc)
+        assert again._render_traceback_() == exc._render_traceback_()

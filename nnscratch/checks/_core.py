@@ -96,6 +96,9 @@ class CheckFailed(AssertionError):
         super().__init__(f"{check}: {message}")
         self.check, self.message, self.tip = check, message, tip
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.check, self.message, self.tip))
+
     def headline(self) -> str:
         """The first line of the block: which exercise, and that it is not passed."""
         return f"\u2718 {_exercise(self.check)} is not right yet ({self.check})"
@@ -116,6 +119,9 @@ class ExerciseNotDone(CheckFailed):
             "NotImplementedError.",
             tip="Replace `raise NotImplementedError()` with your code, then run the cell again.",
         )
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.check,))
 
     def headline(self) -> str:
         return f"\u2718 {_exercise(self.check)} is not done yet ({self.check})"
