@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -35,6 +36,8 @@ __all__ = [
     "check_python",
     "check_torch",
     "check_widgets",
+    "disabled_lab_extensions",
+    "widget_state_saved",
     "find_requirements",
     "format_table",
     "parse_requirements",
@@ -263,8 +266,54 @@ def _labextension_dirs() -> list[Path]:
         return [Path(sys.prefix) / "share" / "jupyter" / "labextensions"]
 
 
+WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
+WIDGETS_SETTINGS = f"{WIDGETS_EXTENSION}:plugin"
+
+
+def disabled_lab_extensions() -> set[str]:
+    """Extensions (or ``extension:plugin`` ids) that JupyterLab is configured to leave off,
+    as ``jupyter labextension disable`` records them, at every level (user, sys-prefix,
+    system and the application's own page_config.json). Empty if JupyterLab is missing."""
+    try:
+        from jupyterlab_server.config import get_page_config
+    except ImportError:
+        return set()
+    settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+    try:
+        config = get_page_config([str(d) for d in _labextension_dirs()], str(settings))
+    except Exception:  # a broken page_config.json must not crash the doctor
+        return set()
+    disabled = config.get("disabledExtensions", {})
+    if isinstance(disabled, dict):
+        return {name for name, off in disabled.items() if off}
+    return set(disabled)
+
+
+def widget_state_saved() -> bool | None:
+    """Whether JupyterLab saves widget state into notebooks (the jupyterlab-manager
+    ``saveState`` default, as overridden in ``labconfig/default_setting_overrides.json`` or
+    the application's ``overrides.json``); None when JupyterLab is missing."""
+    try:
+        from jupyter_server.services.config.manager import ConfigManager
+    except ImportError:
+        return None
+    value = False
+    app = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        if app.is_file():
+            value = json.loads(app.read_text(encoding="utf-8")).get(WIDGETS_SETTINGS, {}).get(
+                "saveState", value
+            )
+        layered = ConfigManager(config_dir_name="labconfig").get("default_setting_overrides")
+    except (OSError, ValueError):
+        return None
+    return bool(layered.get(WIDGETS_SETTINGS, {}).get("saveState", value))
+
+
 def check_widgets() -> CheckResult:
-    """ipywidgets and its JupyterLab front-end extension (jupyterlab_widgets)."""
+    """ipywidgets and its JupyterLab front-end extension (jupyterlab_widgets): installed,
+    found, not disabled; and widget state saved with notebooks (else a reopened notebook
+    shows "Error displaying widget: model not found")."""
     fix = f"pip install ipywidgets jupyterlab_widgets, or {_PIP_INSTALL}"
     version = _installed_version("ipywidgets")
     if version is None:
@@ -277,9 +326,7 @@ def check_widgets() -> CheckResult:
             f"ipywidgets {version}, but jupyterlab_widgets (front end) is missing",
             fix,
         )
-    found = [
-        d for d in _labextension_dirs() if (d / "@jupyter-widgets" / "jupyterlab-manager").is_dir()
-    ]
+    found = [d for d in _labextension_dirs() if (d / WIDGETS_EXTENSION).is_dir()]
     if not found:
         return CheckResult(
             WARN,
@@ -288,7 +335,29 @@ def check_widgets() -> CheckResult:
             "extension is not found",
             "pip install --force-reinstall jupyterlab_widgets",
         )
-    return CheckResult(OK, "widgets front end", f"ipywidgets {version} + jupyterlab_widgets {lab}")
+    off = sorted(
+        name
+        for name in disabled_lab_extensions()
+        if name == WIDGETS_EXTENSION or name.startswith(WIDGETS_EXTENSION + ":")
+    )
+    if off:
+        return CheckResult(
+            WARN,
+            "widgets front end",
+            f"{', '.join(off)} is disabled in JupyterLab; sliders will show as text",
+            f"jupyter labextension enable {WIDGETS_EXTENSION}",
+        )
+    detail = f"ipywidgets {version} + jupyterlab_widgets {lab}"
+    if widget_state_saved() is False:
+        return CheckResult(
+            WARN,
+            "widgets front end",
+            f"{detail}; widget state is not saved with notebooks, so a reopened notebook "
+            "shows 'Error displaying widget: model not found'",
+            "copy tools/lab/labconfig/default_setting_overrides.json into "
+            f"{Path(sys.prefix) / 'etc' / 'jupyter' / 'labconfig'} (make setup does)",
+        )
+    return CheckResult(OK, "widgets front end", detail)
 
 
 # ----------------------------------------------------------------------------- torch, matplotlib

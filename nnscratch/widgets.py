@@ -17,6 +17,7 @@ Its parameters are a mapping from the names in ``PARAM_NAMES`` to floats.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,12 @@ __all__ = [
     "explorer_summary",
     "draw_tiny_network",
     "weight_explorer",
+    "EXPLORER_TEXT",
 ]
+
+#: What the explorer shows as plain text: in a notebook's stored output (GitHub, the course
+#: website, a notebook not yet run) it says how to get the sliders instead of ``VBox(...)``.
+EXPLORER_TEXT = "Weight explorer: run this cell in JupyterLab (make lab) to get its sliders."
 
 #: Parameter names of the 2-2-1 network: hidden unit 1 (w11, w12, b1), hidden unit 2
 #: (w21, w22, b2) and the output unit (v1, v2, c).
@@ -169,6 +175,21 @@ def draw_tiny_network(
     )
 
 
+@functools.cache
+def _explorer_panel_class() -> type:
+    """An ``ipywidgets.VBox`` whose plain-text form is :data:`EXPLORER_TEXT` (built lazily, so
+    importing this module does not import ipywidgets)."""
+    import ipywidgets as widgets
+
+    class WeightExplorer(widgets.VBox):
+        """The weight explorer's panel; ``repr`` tells a reader how to get the sliders."""
+
+        def __repr__(self) -> str:
+            return EXPLORER_TEXT
+
+    return WeightExplorer
+
+
 def weight_explorer(
     X: np.ndarray,
     y: np.ndarray,
@@ -187,7 +208,8 @@ def weight_explorer(
 
     Returns:
         An ``ipywidgets.VBox``; display it (the last expression of a cell does). Its
-        ``sliders`` attribute maps parameter names to the ``FloatSlider`` widgets.
+        ``sliders`` attribute maps parameter names to the ``FloatSlider`` widgets; its
+        plain-text form (what a page without a kernel shows) is :data:`EXPLORER_TEXT`.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -240,7 +262,7 @@ def weight_explorer(
             ("output unit", ("v1", "v2", "c")),
         )
     ]
-    panel = widgets.VBox([widgets.HBox(columns), widgets.HBox([reset, summary]), out])
+    panel = _explorer_panel_class()([widgets.HBox(columns), widgets.HBox([reset, summary]), out])
     panel.sliders = sliders
     redraw()
     return panel

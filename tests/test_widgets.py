@@ -128,3 +128,64 @@ def test_weight_explorer_builds_sliders_and_reacts():
     panel.children[1].children[0].click()  # reset
     assert panel.sliders["c"].value == XOR_PARAMS["c"]
     assert summary.value.startswith("accuracy 100.0%")
+
+
+# ------------------------------------------------------------------ stored outputs
+
+
+def test_explorer_text_form_says_how_to_get_the_sliders():
+    import ipywidgets
+
+    from nnscratch.widgets import EXPLORER_TEXT
+
+    panel = weight_explorer(XOR_X, XOR_Y)
+    bundle = panel._repr_mimebundle_()
+    assert bundle["text/plain"] == EXPLORER_TEXT and "VBox" not in EXPLORER_TEXT
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # still a live widget
+    assert isinstance(panel, ipywidgets.VBox) and len(panel.sliders) == 9
+    assert "run this cell" in EXPLORER_TEXT.lower()
+
+
+def _load_tool(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_execute_notebooks_stores_widgets_as_text_only():
+    import nbformat
+
+    tool = _load_tool("execute_notebooks")
+    view = {"model_id": "0123", "version_major": 2, "version_minor": 0}
+    cell = nbformat.v4.new_code_cell("weight_explorer(X, y)")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "execute_result", data={tool.WIDGET_VIEW: view, "text/plain": "run me"}
+        ),
+        nbformat.v4.new_output("display_data", data={tool.WIDGET_VIEW: view}),  # no text: kept
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    assert tool.drop_widget_views(nb) == 1
+    assert "widgets" not in nb.metadata
+    assert nb.cells[0].outputs[0]["data"] == {"text/plain": "run me"}
+    assert tool.WIDGET_VIEW in nb.cells[0].outputs[1]["data"]
+
+
+def test_lab_saves_widget_state_with_the_notebook():
+    """A notebook run, saved and reopened (new kernel) redraws its widgets from the state
+    saved in it; without saveState JupyterLab shows "Error displaying widget: model not
+    found" (checked in a real browser in tests/test_browser.py)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    overrides = json.loads(
+        (root / "tools/lab/labconfig/default_setting_overrides.json").read_text(encoding="utf-8")
+    )
+    assert overrides["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True

@@ -2,6 +2,10 @@
 
 Usage: python tools/execute_notebooks.py [PATH ...]   (folders or .ipynb files)
 `make execute` runs this with the same environment variables as `make test`.
+
+Widgets are stored as their plain text only (see :func:`drop_widget_views`): a live widget
+needs its kernel, and a stored view whose model is gone shows as "Error displaying widget:
+model not found" once JupyterLab trusts the notebook.
 """
 
 from __future__ import annotations
@@ -30,6 +34,28 @@ def find_notebooks(paths: list[str]) -> list[Path]:
     return found
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> int:
+    """Remove stored widget views (where a plain-text form exists) and the notebook's widget
+    state, in place; return how many views were removed.
+
+    The plain text stays (``nnscratch.widgets`` makes it say how to get the sliders), so a
+    fresh clone, the website and GitHub show a sentence, and running the cell brings the
+    live widget.
+    """
+    nb.metadata.pop("widgets", None)
+    removed = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and "text/plain" in data:
+                del data[WIDGET_VIEW]
+                removed += 1
+    return removed
+
+
 def execute(path: Path, *, inplace: bool = True, timeout: int = 600) -> float:
     """Execute ``path`` with the current environment's kernel; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -39,10 +65,12 @@ def execute(path: Path, *, inplace: bool = True, timeout: int = 600) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
+        store_widget_state=False,
     )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    drop_widget_views(nb)
     if inplace:
         nbformat.write(nb, path)
     return seconds
