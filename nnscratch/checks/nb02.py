@@ -76,9 +76,13 @@ def check_dense_forward(fn: object) -> None:
         W, b = layer.weight.data.copy(), layer.bias.data.copy()
         expected = layer(x)
         out = call_student(name, fn, x, W, b, hints=[
-            (("matmul", "align", "broadcast"),
+            (("matmul", "align"),
              f"the shapes do not fit for x {x.shape} and W {W.shape}: W is stored as "
              "(out_features, in_features), one row per output unit"),
+            (("broadcast",),
+             f"the shapes do not fit for x {x.shape}, W {W.shape} and b {b.shape}: W is stored "
+             "(out_features, in_features), one row per output unit, and each output unit has "
+             "one bias, the same for every sample"),
         ])
         if isinstance(out, np.ndarray) and out.shape == (fan_out, n) and n != fan_out:
             fail(name, f"your output has shape {out.shape}, one row per output unit; it should "

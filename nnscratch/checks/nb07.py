@@ -135,7 +135,7 @@ def check_confident_mistakes(fn: object) -> None:
             fail(name, f"return integer indices of samples, got values of dtype {got.dtype} "
                        "(probabilities or confidences?)")
         if len(got) != k:
-            fail(name, f"with k={k} return exactly {k} indices, got {len(got)}")
+            fail(name, f"with k={k} return exactly k indices, got {len(got)}")
         if np.array_equal(got, want):
             continue
         if np.any((got < 0) | (got >= n)):

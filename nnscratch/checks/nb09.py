@@ -36,7 +36,7 @@ def check_to_float64_tensor(fn: object) -> None:
     ]
     for batch in cases:
         out = call_student(name, fn, batch)
-        what = f"for a {batch.dtype} batch of shape {batch.shape}"
+        what = f"for a batch of dtype {batch.dtype} and shape {batch.shape}"
         if isinstance(out, np.ndarray):
             fail(name, f"{what} you returned a NumPy array: the exercise asks for a tensor")
         if not isinstance(out, torch.Tensor):
