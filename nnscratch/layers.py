@@ -7,8 +7,8 @@ adding parameter gradients into ``Parameter.grad`` (accumulating, like torch, un
 
 One speed idea, from notebook 05: nobody needs dL/d(input) of the *data*, so a training
 loop calls ``model.backward_params(grad_out)``, which fills the same parameter gradients
-as ``backward`` but lets the first layer skip its input gradient (a third of a ``Linear``
-layer's backward work). Any module supports it: by default it is ``backward`` with the
+as ``backward`` but lets the first layer skip its input gradient (for a ``Linear``, one of
+its three matrix products). Any module supports it: by default it is ``backward`` with the
 result dropped.
 """
 

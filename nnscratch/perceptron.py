@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_batch, check_positive, check_same_length
+from ._checks import as_batch, check_positive, check_positive_int, check_same_length
 from ._rng import as_generator
 from .functional import step
 
@@ -28,13 +28,7 @@ class Perceptron:
         bias: float = 0.0,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        if (
-            isinstance(n_features, bool)
-            or not isinstance(n_features, (int, np.integer))
-            or n_features < 1
-        ):
-            raise ValueError(f"n_features must be a positive int, got {n_features!r}")
-        self.n_features = int(n_features)
+        self.n_features = check_positive_int(n_features, "n_features")
         self.lr = check_positive(lr, "learning rate lr")
         if weights is None:
             self.w = np.zeros(self.n_features)
@@ -66,8 +60,7 @@ class Perceptron:
         check_same_length(X, y)
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"perceptron labels must be 0 or 1, got values {np.unique(y)}")
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+        check_positive_int(epochs, "epochs")
         for _ in range(epochs):
             order = self._rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0
