@@ -1,30 +1,23 @@
 """No check hands out the answer: neither its docstring (Shift-Tab in Jupyter) nor any
-message it gives for the wrong answers of tests/test_checks_nb01.py ... nb10.py states a
-formula in code or prints expected values."""
+message it gives for the wrong answers listed in tests/test_checks_nbNN.py (their ``WRONG``
+tables) states a formula in code or prints expected values."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 from _checks_helpers import failure
 
-from nnscratch.checks import (
-    nb01,
-    nb02,
-    nb03,
-    nb04,
-    nb05,
-    nb06,
-    nb07,
-    nb08,
-    nb09,
-    nb10,
-)
+import nnscratch.checks
 
-MODULES = [nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10]
+MODULES = [
+    importlib.import_module(f"nnscratch.checks.{p.stem}")
+    for p in sorted(Path(nnscratch.checks.__file__).parent.glob("nb[0-9][0-9].py"))
+]
 CHECKS = [getattr(m, name) for m in MODULES for name in m.__all__]
 
 # code that would be (part of) an answer: matrix products, NumPy calls, powers, transposes,
@@ -50,10 +43,13 @@ VALUES = [
 ]
 
 
+TESTS = sorted(p.stem for p in Path(__file__).parent.glob("test_checks_nb[0-9][0-9].py"))
+
+
 def _wrong_answers() -> list:
     cases = []
-    for k in range(1, 11):
-        module = importlib.import_module(f"test_checks_nb{k:02d}")
+    for stem in TESTS:
+        module = importlib.import_module(stem)
         for check, answers in module.WRONG.items():
             for label, args, _ in answers:
                 cases.append(pytest.param(check, args, id=f"{check.__name__}-{label}"))
