@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,16 +28,18 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from fixtures.notebook_factory import project_notebook, write_notebook
+from fixtures.notebook_factory import HOSTILE, project_notebook, write_notebook
 from nbformat.v4 import new_code_cell, new_output
 
 from nnscratch_tools.grading import load_rubric
+from nnscratch_tools.grading.names import from_csv_cell
 from nnscratch_tools.grading.report import verify_manifest
 from nnscratch_tools.grading.sandbox import sandbox_problem
 
 REPO = Path(__file__).resolve().parents[1]
 RUBRIC = REPO / "projects" / "rubric.yml"
-TIMEOUT = 60  # per notebook; only the infinite loop and the sleepers reach it
+TIMEOUT = 60  # per notebook; only the infinite loop reaches it
+GRACE = 90  # what grading may add to the timeout: sandbox, kernel start-up, clean-up
 MARKER = f"nnscratch-hostile-{uuid.uuid4().hex}"
 SECRET = f"SECRET-{uuid.uuid4().hex}"
 PNG = (
@@ -99,24 +102,32 @@ while time.time() < end:
 
 
 def _reader(paths: list[str]) -> str:
-    """Notebook code printing whatever it can read of ``paths`` and through /proc."""
+    """Notebook code reading whatever it can of ``paths`` and through /proc, printing any
+    file that holds the secret (spelt backwards here, so the source does not hold it)."""
     return f"""
 import glob, os
-found = []
+secret = {SECRET[::-1]!r}[::-1]
+tried = leaks = 0
 for path in {paths!r} + glob.glob('/proc/*/root/*') + glob.glob('/proc/*/cwd/*'):
+    names = [path]
     try:
         if os.path.isdir(path):
-            found.append(path + ': ' + ' '.join(os.listdir(path)))
-            for name in os.listdir(path)[:50]:
-                try:
-                    found.append(open(os.path.join(path, name)).read()[:2000])
-                except OSError:
-                    pass
-        else:
-            found.append(open(path).read()[:2000])
+            names = [os.path.join(path, n) for n in os.listdir(path)[:100]]
     except OSError as exc:
-        found.append(path + ' ' + type(exc).__name__)
-print('\\n'.join(found))
+        print(path, type(exc).__name__)
+    for name in names:
+        tried += 1
+        try:
+            if not os.path.isfile(name):  # regular files only: /dev/tty would block
+                raise IsADirectoryError(name) if os.path.isdir(name) else FileNotFoundError(name)
+            with open(name, 'rb') as f:
+                if secret.encode() in f.read(100_000):
+                    leaks += 1
+                    print('LEAK', name)
+        except OSError as exc:
+            if name in {paths!r}:
+                print(name, type(exc).__name__)
+print('tried', tried, 'leaks', leaks)
 """
 
 
@@ -257,7 +268,9 @@ def _write_all(subs: Path, out: Path, port: int, private_paths: list[str]) -> di
     add("kill_all", "kill -9 -1 inside the sandbox", code(extra_code=(
         "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
     )))
-    add("infinite_loop", "an infinite loop", code(extra_code="while True:\n    pass"))
+    for name, (writer, _) in HOSTILE.items():  # the broken submissions of the first grader
+        attacks[name] = "broken: " + name
+        writer(subs / f"{name}.ipynb")
     # One student stops the class: names and entries.
     write_notebook(honest, subs / ("L" * 250) / "submission.ipynb")  # a 250-character folder
     write_notebook(honest, subs / ("long_" + "x" * 240 + ".ipynb"))
@@ -371,9 +384,24 @@ def _row(graded: dict, name: str) -> dict[str, str]:
     return graded["rows"][name]
 
 
+def _outputs(graded: dict, name: str) -> str:
+    """The text of every output of ``name``'s executed copy (not its source)."""
+    executed = nbformat.read(graded["out"] / "executed" / f"{name}.ipynb", as_version=4)
+    texts = []
+    for cell in executed.cells:
+        for out in cell.get("outputs", []):
+            texts += [str(out.get("text", "")), str(out.get("evalue", ""))]
+            texts += [str(v) for v in out.get("data", {}).values()]
+    return "\n".join(texts)
+
+
 def _everything_written(graded: dict) -> str:
     out: Path = graded["out"]
-    return "\n".join(p.read_text("utf-8", "replace") for p in out.rglob("*") if p.is_file())
+    return "\n".join(
+        p.read_text("utf-8", "replace")
+        for p in out.rglob("*")
+        if p.is_file() and p.name != "rubric.yml"  # the grader's own copy of the rubric
+    )
 
 
 def test_the_run_finishes_and_every_entry_has_a_row(graded: dict) -> None:
@@ -401,20 +429,23 @@ def test_no_process_outlives_its_sandbox(graded: dict) -> None:
 
 def test_nothing_outside_the_copy_is_read(graded: dict) -> None:
     assert SECRET not in _everything_written(graded)
-    reader = (graded["out"] / "executed" / "reader.ipynb").read_text("utf-8")
-    assert "FileNotFoundError" in reader  # it ran, and found nothing
+    text = _outputs(graded, "reader")
+    assert "FileNotFoundError" in text and " leaks 0" in text and "LEAK" not in text, text
 
 
 def test_nothing_outside_the_copy_is_written(graded: dict) -> None:
-    assert graded["code_same"] and graded["site_same"] and graded["originals_same"]
+    assert graded["code_same"], "the grader's own code changed"
+    assert graded["site_same"], "a file appeared in (or left) site-packages"
+    assert graded["originals_same"], "an original submission changed"
     verify_manifest(graded["out"])  # grades.csv untouched after the grader ended
 
 
 def test_network_and_namespace_escapes_fail(graded: dict) -> None:
     assert graded["connections"] == 0
-    text = (graded["out"] / "executed" / "escape.ipynb").read_text("utf-8")
+    text = _outputs(graded, "escape")
     assert "CONNECTED" not in text and "refused 127.0.0.1" in text
-    assert "umount -1" in text  # umount2 failed
+    assert "umount -1" in text and "unshare -1" in text  # both refused
+    assert not re.search(r"^setns \S+ 0$", text, flags=re.M)  # every setns refused
     feedback = (graded["out"] / "feedback" / "escape.md").read_text("utf-8")
     assert "checked inside the sandbox: no network" in feedback
     assert "check failed inside the sandbox" not in feedback
@@ -446,15 +477,54 @@ def test_errors_come_from_execute_replies(graded: dict, name: str) -> None:
         assert "3 cell(s) raised" in row["reason"], row
 
 
+@pytest.mark.parametrize(
+    ("name", "reason", "zero"),
+    [
+        ("infinite_loop", f"did not finish within {TIMEOUT} s", "runs_top_to_bottom"),
+        ("memory_hog", "MemoryError", "no_errors"),
+        ("os_exit", "kernel died (exit status 1)", "runs_top_to_bottom"),
+        ("kill_kernel", "kernel died (killed by signal 9)", "runs_top_to_bottom"),
+        ("sys_exit", "SystemExit", "no_errors"),
+        ("huge_output", "output truncated", None),
+        ("network", "OSError", "no_errors"),
+        ("malformed_json", "not a readable notebook", "sections_present"),
+        ("no_sections", "", "sections_present"),
+    ],
+)
+def test_broken_submission_is_recorded_with_its_reason(
+    graded: dict, name: str, reason: str, zero: str | None
+) -> None:
+    row = _row(graded, name)
+    assert row["status"] in HOSTILE[name][1].split("|"), row
+    assert reason in row["reason"], row
+    if zero is not None:
+        assert row[zero] == "0", row
+
+
+def test_rows_are_complete_and_bounded(graded: dict) -> None:
+    rubric = load_rubric(graded["rubric"])
+    for name, row in graded["rows"].items():
+        assert float(row["wall_s"]) <= TIMEOUT + GRACE, (name, row["wall_s"])
+        for c in rubric.manual:
+            assert row[c.id] == "", "manual criteria must be left blank"
+        for c in rubric.automatic:
+            assert 0 <= float(row[c.id]) <= c.points
+        assert row["total"] == "" and row["max_points"] == "100"
+        feedback = graded["out"] / row["feedback"]
+        header = f"# Feedback: {from_csv_cell(name)}\n"
+        assert feedback.is_file() and header in feedback.read_text("utf-8")
+    executed = graded["out"] / "executed" / "huge_output.ipynb"
+    assert executed.stat().st_size < 5_000_000
+
+
 def test_resource_attacks_are_contained(graded: dict) -> None:
     assert _row(graded, "infinite_loop")["status"] == "incomplete"
     assert "did not finish within" in _row(graded, "infinite_loop")["reason"]
-    bomb = (graded["out"] / "executed" / "fork_bomb.ipynb").read_text("utf-8")
+    bomb = _outputs(graded, "fork_bomb")
     feedback = (graded["out"] / "feedback" / "fork_bomb.md").read_text("utf-8")
     if "(pids cgroup)" in feedback:
         assert "fork refused after" in bomb
-    flood = (graded["out"] / "executed" / "tmp_flood.ipynb").read_text("utf-8")
-    assert "stopped OSError" in flood or "stopped" in flood
+    assert "stopped OSError" in _outputs(graded, "tmp_flood")  # the private /tmp is capped
     for name in ("tmp_flood", "fork_bomb", "kill_all"):
         assert _row(graded, name)["status"] in ("ok", "incomplete"), _row(graded, name)
 

@@ -63,7 +63,7 @@ def feedback_markdown(result: SubmissionResult, rubric: Rubric) -> str:
     lines = [
         f"# Feedback: {sub.name}",
         "",
-        f"- Submission: `{sub.notebook or sub.path}`",
+        f"- Submission: {_md_escape(ascii(str(sub.notebook or sub.path)))}",
         f"- Status: **{result.status}**" + (f": {result.reason}" if result.reason else ""),
         f"- Automatic points: {_num(result.automatic_points)} of "
         f"{_num(sum(c.points for c in rubric.automatic))}",

@@ -249,7 +249,7 @@ for procs in spec['cgroups']:
         f.write(str(os.getpid()))
 for name, value in spec['rlimits'].items():
     resource.setrlimit(getattr(resource, name), (value, value))
-os.execv(sys.argv[2], sys.argv[2:])
+os.execve(sys.argv[2], sys.argv[2:], spec.get('env') or os.environ)
 """
 
 
@@ -464,7 +464,15 @@ def execute_isolated(
         ]  # fmt: skip
         probe = [*sandbox_cmd, sys.executable, "-I", "-c", _probe_source()]
     else:
-        spec = json.dumps({"cgroups": [], "rlimits": _rlimits(limits)})
+        home, tmp = run_dir / "home", run_dir / "tmp"
+        env = _sandbox_env()
+        env.update(
+            HOME=str(home), TMPDIR=str(tmp), MPLCONFIGDIR=str(home / ".matplotlib"),
+            IPYTHONDIR=str(home / ".ipython"),
+        )  # fmt: skip
+        for folder in (home, tmp):
+            folder.mkdir(exist_ok=True)
+        spec = json.dumps({"cgroups": [], "rlimits": _rlimits(limits), "env": env})
         kernel = [
             sys.executable, "-I", "-c", LIMITS_EXEC, spec, sys.executable, "-s", "-P", "-c",
             KERNEL_LAUNCHER, "-", str(source), str(library),
