@@ -46,6 +46,7 @@ PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 RUNNER = REPO / "nnscratch_tools" / "grading" / "_runner.py"
+EXAMPLES = sorted((REPO / "projects" / "examples").glob("*.ipynb"))
 
 
 def _needs_sandbox() -> None:
@@ -181,6 +182,8 @@ def _write_all(subs: Path, out: Path, port: int, private_paths: list[str]) -> di
     honest = project_notebook()
     write_notebook(honest, subs / "aa_honest.ipynb")
     write_notebook(honest, subs / "zz_honest.ipynb")
+    for example in EXAMPLES:  # the worked example, graded after every attack
+        shutil.copyfile(example, subs / f"zz_example_{example.name}")
     code = project_notebook
     add("popen_daemon", "a start_new_session daemon outliving the grader",
         code(extra_code=_daemon("import time; time.sleep(600)")))
@@ -415,7 +418,9 @@ def test_the_run_finishes_and_every_entry_has_a_row(graded: dict) -> None:
 
 
 def test_honest_work_keeps_full_marks_around_hostile_ones(graded: dict) -> None:
-    for name in ("aa_honest", "zz_honest", "UPPER", "bob"):
+    examples = [f"zz_example_{e.stem}" for e in EXAMPLES]
+    assert examples, "projects/examples/ has no worked example"
+    for name in ("aa_honest", "zz_honest", "UPPER", "bob", *examples):
         row = _row(graded, name)
         assert (row["status"], row["automatic_points"]) == ("ok", "10"), row
 
