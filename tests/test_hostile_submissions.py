@@ -49,6 +49,12 @@ RUNNER = REPO / "nnscratch_tools" / "grading" / "_runner.py"
 EXAMPLES = sorted((REPO / "projects" / "examples").glob("*.ipynb"))
 
 
+_PROBLEM = sandbox_problem()
+if _PROBLEM is not None and os.environ.get("NNSCRATCH_CI") != "1":
+    # One skip line for the whole suite without bubblewrap; under CI the fixture fails.
+    pytest.skip(f"hostile-submission suite skipped: {_PROBLEM}", allow_module_level=True)
+
+
 def _needs_sandbox() -> None:
     problem = sandbox_problem()
     if problem is None:
