@@ -41,20 +41,55 @@ __all__ = [
 
 
 class Parameter:
-    """A trainable array ``data`` together with its gradient ``grad`` (same shape, starts at 0)."""
+    """A trainable array ``data`` together with its gradient ``grad`` (same shape, starts at 0).
+
+    ``zero_grad()`` works like torch's (``set_to_none=True``, its default): it drops the
+    gradient array instead of writing zeros into it. Reading ``grad`` then gives a fresh
+    array of zeros, so every reader sees the same numbers; ``accumulate_matmul(a, b)``
+    stores the product ``a @ b`` instead of adding it to zeros, which saves two passes
+    over the weights (notebook 05).
+    """
 
     def __init__(self, data: np.ndarray) -> None:
         self.data = np.asarray(data)
-        self.grad = np.zeros_like(self.data)
+        self._grad: np.ndarray | None = None
+
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data), the shape of ``data``: zeros until a backward pass adds to it."""
+        if self._grad is None:
+            self._grad = np.zeros_like(self.data)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad = value
 
     @property
     def shape(self) -> tuple[int, ...]:
         """Shape of ``data``."""
         return self.data.shape
 
+    def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b``, for a product with the shape of ``data`` (``Linear`` uses it).
+
+        Right after ``zero_grad()`` there is nothing to add to, so the product itself
+        becomes ``grad`` (in the dtype of ``data``): no zeros written, no addition. The
+        product is made here, so no other array can share memory with ``grad``.
+        """
+        product = a @ b
+        if product.shape != self.data.shape:
+            raise ValueError(
+                f"a product of shape {product.shape} for a parameter of shape {self.shape}"
+            )
+        if self._grad is None:
+            self._grad = product.astype(self.data.dtype, copy=False)
+        else:
+            self._grad += product
+
     def zero_grad(self) -> None:
-        """Reset ``grad`` to zeros, in place."""
-        self.grad[...] = 0
+        """Reset ``grad`` to zeros (by dropping the array, as torch does)."""
+        self._grad = None
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
@@ -205,7 +240,7 @@ class Linear(Module):
         if self._x is None:
             raise RuntimeError("call forward before backward")
         grad_out = as_batch(grad_out, "grad_out", self.out_features)
-        self.weight.grad += grad_out.T @ self._x
+        self.weight.accumulate_matmul(grad_out.T, self._x)  # weight.grad += grad_out.T @ x
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=0)
 

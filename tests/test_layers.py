@@ -27,8 +27,26 @@ def test_parameter():
     p.grad += 5
     grad = p.grad
     p.zero_grad()
-    assert grad is p.grad and not p.grad.any()  # reset in place
+    assert not p.grad.any() and p.grad.shape == (2, 3)  # zeros again, as a new array
+    assert not np.shares_memory(grad, p.grad)  # dropped, like torch's set_to_none
     assert repr(p) == "Parameter(shape=(2, 3), dtype=float64)"
+
+
+def test_parameter_accumulate_matmul_adds_like_grad_plus_equals():
+    p = Parameter(np.ones((2, 3), dtype=np.float32))
+    a, b = np.arange(8.0).reshape(2, 4), np.arange(12.0).reshape(4, 3)
+    p.accumulate_matmul(a, b)  # right after creation: the product is stored, as float32
+    assert p.grad.dtype == np.float32
+    np.testing.assert_array_equal(p.grad, a @ b)
+    p.accumulate_matmul(a, b)
+    np.testing.assert_array_equal(p.grad, 2 * (a @ b))
+    p.zero_grad()
+    p.grad += a @ b  # a module of one's own adds the usual way
+    p.accumulate_matmul(a, b)
+    np.testing.assert_array_equal(p.grad, 2 * (a @ b))
+    assert not np.shares_memory(p.grad, a) and not np.shares_memory(p.grad, b)
+    with pytest.raises(ValueError, match=r"product of shape \(2, 2\).*shape \(2, 3\)"):
+        p.accumulate_matmul(a, b[:, :2])
 
 
 def test_linear_shapes_and_forward(rng):
