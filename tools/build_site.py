@@ -73,6 +73,10 @@ CONFIG = {
             "nb_ipywidgets_js": {},
             "html_show_sourcelink": False,
             "html_copy_source": False,
+            # Search results without page snippets: a snippet is fetched from the page, and
+            # browsers refuse that for a site opened from disk.
+            "html_show_search_summary": False,
+            "html_context": {"default_mode": "auto"},
             "html_theme_options": {
                 "navigation_with_keys": True,
                 "use_download_button": False,
@@ -311,8 +315,26 @@ THEBE_TAGS = re.compile(
 )
 
 
+MATHJAX_TAG = re.compile(
+    r'[ \t]*<script[^>]*src="[^"]*mathjax/tex-svg-full\.js[^"]*"[^>]*></script>\n?'
+)
+
+
+def _once(pattern: re.Pattern, text: str) -> str:
+    """``text`` with every match of ``pattern`` after the first removed."""
+    seen = False
+
+    def keep_first(match: re.Match) -> str:
+        nonlocal seen
+        first, seen = not seen, True
+        return match.group(0) if first else ""
+
+    return pattern.sub(keep_first, text)
+
+
 def postprocess_html(html_dir: Path) -> int:
-    """Remove Thebe's network hooks, and give any ``<img>`` still without a real text
+    """Remove Thebe's network hooks and a second MathJax script (Sphinx and MyST-NB each add
+    one; loading it twice is an error), and give any ``<img>`` still without a real text
     alternative (Sphinx uses the file path) one from its page title.
 
     Returns how many images were changed (0 when MyST-NB set them all).
@@ -320,7 +342,7 @@ def postprocess_html(html_dir: Path) -> int:
     changed = 0
     img = re.compile(r"<img\b[^>]*>")
     for page in html_dir.rglob("*.html"):
-        text = THEBE_TAGS.sub("", page.read_text(encoding="utf-8"))
+        text = _once(MATHJAX_TAG, THEBE_TAGS.sub("", page.read_text(encoding="utf-8")))
         title = re.search(r"<title>(.*?)</title>", text, re.S)
         label = f"Figure in “{title.group(1).strip() if title else page.stem}”"
 

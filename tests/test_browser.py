@@ -1,0 +1,530 @@
+"""What students and instructors see, checked in a real browser (`make test-browser`).
+
+Debian's Chromium (/usr/bin/chromium) driven by Playwright for Python (pinned in
+requirements-site.txt; Playwright's own browser download is not used). Four scenes:
+
+- JupyterLab, started the way `make lab` starts it, on a temporary copy of the course:
+  notebook 02 Run All (no error, the weight explorer is sliders that redraw the figure),
+  then saved, its kernel gone, reopened: the explorer is still sliders, not an error;
+- the student edition: notebook 01 Run All stops at Exercise 1, the message on screen;
+- two lecture decks from disk: maths typeset, figures loaded, the speaker view shows the
+  notes of a slide that has fragments (before any fragment is shown);
+- the course website: home, a notebook page with maths and figures, search.
+
+Every request that is not to 127.0.0.1 or a local file is refused and recorded; each scene
+asserts there was none. Waits are for conditions, with generous limits (the machine is
+shared). Screenshots go to $NNSCRATCH_SCREENSHOTS (default: the test's temporary folder).
+Without Chromium the module is skipped with one line, unless NNSCRATCH_CI is set (then the
+missing browser is a failure: CI installs it).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SKIP_LINE = "skipped: no Chromium found (install: apt-get install chromium)"
+LONG = 300_000  # ms: Run All on a loaded 2-core machine
+WAIT = 120_000  # ms: anything else
+
+if not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
+    reason = (
+        SKIP_LINE
+        if not CHROMIUM.exists()
+        else "skipped: Playwright is not installed (pip install -r requirements-site.txt)"
+    )
+    if os.environ.get("NNSCRATCH_CI"):
+        raise RuntimeError(reason.replace("skipped: ", "NNSCRATCH_CI is set but "))
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import BrowserContext, Page, Route, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------ browser and guards
+
+
+class Guard:
+    """Refuses and records every request that would leave the machine; collects console
+    errors and uncaught page errors."""
+
+    LOCAL = re.compile(r"^(file:|data:|blob:|about:|chrome-extension:|https?://127\.0\.0\.1[:/])")
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.outside: list[str] = []
+        self.console_errors: list[str] = []
+        context.route("**/*", self._route)
+        context.on("page", self.watch)
+
+    def _route(self, route: Route) -> None:
+        url = route.request.url
+        if self.LOCAL.match(url):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def watch(self, page: Page) -> None:
+        page.on(
+            "console",
+            lambda m: self.console_errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser) -> Iterator[tuple[BrowserContext, Guard]]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx.set_default_timeout(WAIT)
+    guard = Guard(ctx)
+    yield ctx, guard
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("NNSCRATCH_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """serve(folder) -> base URL of a quiet static server on 127.0.0.1 for that folder."""
+    servers = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+# ------------------------------------------------------------------ JupyterLab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[dict]:
+    """`make lab` in a temporary copy of the course (its .venv linked, not rebuilt), with
+    the student edition inside its notebooks/ folder; yields url, token, folder."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    base = tmp_path_factory.mktemp("lab")
+    course = base / "course"
+    skip = shutil.ignore_patterns(".git", ".venv", "build", "__pycache__", "*.egg-info", ".*cache")
+    shutil.copytree(ROOT, course, ignore=skip)  # copy2 keeps times: the stamp stays valid
+    (course / ".venv").symlink_to(ROOT / ".venv")
+    env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-m", "nnscratch", "release", "--source", str(course), "--out",
+         str(base / "student")],
+        check=True, cwd=course, env={**os.environ, "PYTHONPATH": env_path},
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    shutil.copytree(base / "student", course / "notebooks" / "student_edition")
+    port, token = _free_port(), "nnscratch-browser-test"
+    private = {
+        "JUPYTER_CONFIG_DIR": base / "config",
+        "JUPYTER_RUNTIME_DIR": base / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": base / "user-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": base / "workspaces",
+    }
+    env = {**os.environ, **{k: str(v) for k, v in private.items()}}
+    args = f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token}"
+    log = open(base / "lab.log", "w")  # noqa: SIM115 - closed below
+    # --old-file: the environment is the one running this test; `make lab` must not rebuild it.
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "--old-file=.venv/.installed", "lab", f"LAB_ARGS={args}"],
+        cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT / 1000
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        "JupyterLab did not start:\n" + (base / "lab.log").read_text()
+                    ) from None
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "folder": course / "notebooks"}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _api(lab: dict, path: str, method: str = "GET"):
+    req = urllib.request.Request(f"{lab['url']}{path}?token={lab['token']}", method=method)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        body = resp.read()
+    return json.loads(body) if body else None
+
+
+def _accept_kernel_dialog(page: Page) -> bool:
+    """JupyterLab sometimes asks which kernel to start ("Select Kernel"): take the proposed
+    one (the notebook's python3), as a student would. Returns whether it asked."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count() and dialog.first.is_visible():
+        dialog.locator("button.jp-mod-accept").first.click()
+        dialog.first.wait_for(state="detached")
+        return True
+    return False
+
+
+def _open_notebook(page: Page, lab: dict, rel: str) -> None:
+    page.goto(f"{lab['url']}/lab/tree/{rel}?token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    try:  # the dialog, if it comes, comes within seconds of opening
+        page.locator(".jp-Dialog", has_text="Select Kernel").wait_for(timeout=10_000)
+    except PlaywrightTimeout:
+        pass
+    _accept_kernel_dialog(page)
+
+
+ALL_NUMBERED = """() => {
+  const panel = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt';
+  const prompts = [...document.querySelectorAll(panel)];
+  return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+NONE_RUNNING = """() => {
+  const panel = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt';
+  return [...document.querySelectorAll(panel)].every(p => !p.textContent.includes('*'));
+}"""
+
+
+PROMPTS = """() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')].map(p => p.textContent)
+  .join('|')"""
+
+
+def _run_all(page: Page, done: str = ALL_NUMBERED, arg: object = None) -> None:
+    """Run > Run All Cells, then wait for ``done`` (JS) and for no cell still running.
+
+    A Run All given while the kernel is still connecting is dropped by JupyterLab, so the
+    command is repeated until some prompt changes (a cell queued or run)."""
+    before = page.evaluate(PROMPTS)
+    for _attempt in range(5):
+        _accept_kernel_dialog(page)
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        try:
+            page.wait_for_function(f"(b) => ({PROMPTS})() !== b", arg=before, timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            if not _accept_kernel_dialog(page):
+                page.keyboard.press("Escape")
+    else:
+        raise AssertionError("Run All did not start any cell")
+    page.wait_for_function(done, arg=arg, timeout=LONG)
+    page.wait_for_function(NONE_RUNNING, timeout=LONG)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=LONG)
+
+
+def _save(page: Page, path: Path) -> None:
+    before = path.stat().st_mtime_ns
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + WAIT / 1000
+    while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+        time.sleep(0.25)
+    page.wait_for_function(
+        "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')"
+    )
+    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved"
+
+
+def _explorer(page: Page):
+    cell = page.locator(".jp-CodeCell", has_text="weight_explorer(").last
+    cell.scroll_into_view_if_needed()
+    return cell
+
+
+def _figure_src(cell) -> str:
+    return cell.locator(".jp-OutputArea img").first.get_attribute("src") or ""
+
+
+def test_lab_notebook_02_runs_and_its_widgets_work_and_survive_a_save(context, lab, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    nb_path = lab["folder"] / "02_forward_pass.ipynb"
+    _open_notebook(page, lab, nb_path.name)
+    cell = _explorer(page)
+    assert "Error displaying widget" not in cell.inner_text()  # the stored output
+    _run_all(page)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    assert not tracebacks, tracebacks[:1]
+
+    cell = _explorer(page)
+    sliders = cell.locator(".widget-slider")
+    sliders.first.wait_for()
+    text = cell.inner_text()
+    assert sliders.count() == 9, text[:300]
+    assert "VBox(" not in text and "Error displaying widget" not in text
+    cell.locator(".jp-OutputArea img").first.wait_for()
+    before = _figure_src(cell)
+    handle = cell.locator(".noUi-handle").first  # w11
+    handle.focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "([sel, src]) => { const i = document.querySelectorAll(sel); "
+        "return [...i].some(x => x.src && x.src !== src) }",
+        arg=[".jp-CodeCell .jupyter-widgets .jp-OutputArea img", before],
+    )
+    assert _figure_src(cell) != before, "moving a slider did not redraw the figure"
+    page.screenshot(path=str(shots / "lab_02_explorer.png"))
+
+    _save(page, nb_path)
+    saved = nbformat.read(nb_path, as_version=4)
+    assert not [o for c in saved.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    for kernel in _api(lab, "/api/kernels"):
+        _api(lab, f"/api/kernels/{kernel['id']}", "DELETE")
+    page.reload()
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    cell = _explorer(page)
+    cell.locator(".widget-slider").first.wait_for()
+    text = cell.inner_text()
+    assert "Error displaying widget" not in text, "reopened notebook shows a broken widget"
+    assert cell.locator(".widget-slider").count() == 9
+    page.screenshot(path=str(shots / "lab_02_reopened.png"))
+    assert not guard.outside, guard.outside
+    assert not guard.console_errors, guard.console_errors[:5]
+
+
+def test_student_edition_stops_at_exercise_1_with_the_message_on_screen(context, lab, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    rel = "student_edition/notebooks/01_perceptron.ipynb"
+    _open_notebook(page, lab, rel)
+    try:
+        _run_all(
+            page,
+            "(t) => [...document.querySelectorAll('.jp-OutputArea-output')]"
+            ".some(o => o.textContent.includes(t))",
+            "Exercise 1",
+        )
+    finally:
+        page.screenshot(path=str(shots / "lab_student_01_after_run_all.png"))
+    first = (
+        page.locator(".jp-CodeCell")
+        .filter(has=page.locator(".jp-OutputArea-output", has_text="Exercise 1"))
+        .first
+    )
+    first.scroll_into_view_if_needed()
+    message = first.locator(".jp-Cell-outputArea")
+    message.scroll_into_view_if_needed()
+    message.wait_for(state="visible")
+    text = message.text_content() or ""
+    assert "not done yet" in text and "Traceback" not in text, text[:500]
+    assert len(text.strip().splitlines()) <= 8, f"a long block, not a short message: {text}"
+    # Run All stopped there: no code cell after the failing one ran.
+    cells = page.locator(".jp-CodeCell").all()
+    failing = next(
+        i
+        for i, c in enumerate(cells)
+        if "Exercise 1" in c.locator(".jp-Cell-outputArea").inner_text()
+    )
+    ran_after = [
+        p
+        for c in cells[failing + 1 :]
+        if re.search(r"\[\d+\]", p := c.locator(".jp-InputPrompt").text_content() or "")
+    ]
+    assert not ran_after, f"Run All went on past Exercise 1: {ran_after[:3]}"
+    box, viewport = message.bounding_box(), page.viewport_size
+    assert box and 0 <= box["y"] < viewport["height"], "the message is off screen"
+    page.screenshot(path=str(shots / "lab_student_01.png"))
+    assert not guard.outside, guard.outside
+
+
+# ------------------------------------------------------------------ decks
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("slides")
+    build_slides = _tool("build_slides")
+    names = ["01_perceptron.ipynb", "02_forward_pass.ipynb"]
+    build_slides.build([ROOT / "lectures" / n for n in names], out)
+    return out
+
+
+FIND_SLIDE_WITH_FRAGMENT_AND_NOTES = """() => {
+  const slides = Reveal.getSlides();
+  for (const s of slides) {
+    if (s.querySelector('aside.notes') && s.querySelector('.fragment')) {
+      const i = Reveal.getIndices(s); Reveal.slide(i.h, i.v, -1);
+      return s.querySelector('aside.notes').textContent.trim();
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.mark.parametrize("name", ["01_perceptron", "02_forward_pass"])
+def test_deck_from_disk_typesets_maths_loads_figures_and_shows_notes(context, decks, shots, name):
+    ctx, guard = context
+    page = ctx.new_page()
+    page.goto((decks / f"{name}.slides.html").as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+    page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 5")
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise && "
+        "(MathJax.startup.promise.then(() => window.__mj = true), window.__mj === true)"
+    )
+    raw = page.evaluate(
+        "() => [...document.querySelectorAll('.reveal .slides p, .reveal .slides li')]"
+        ".map(e => e.textContent).filter(t => /\\$[^$]+\\$|\\\\frac|\\\\mathbf/.test(t))"
+    )
+    assert not raw, f"raw TeX on the slides: {raw[:3]}"
+    images = page.evaluate(
+        "() => [...document.querySelectorAll('.reveal img')].map(i => [i.complete, i.naturalWidth])"
+    )
+    assert len(images) >= 2 and all(ok and w > 0 for ok, w in images), images
+    notes = page.evaluate(FIND_SLIDE_WITH_FRAGMENT_AND_NOTES)
+    assert notes, f"{name}: no slide with both fragments and notes to check"
+    page.screenshot(path=str(shots / f"deck_{name}.png"))
+    with page.expect_popup() as popup_info:
+        page.keyboard.press("s")
+    speaker = popup_info.value
+    speaker.wait_for_selector(".speaker-controls-notes")
+    first_words = " ".join(notes.split()[:6])
+    speaker.wait_for_function(
+        "(words) => document.querySelector('.speaker-controls-notes').textContent"
+        ".replace(/\\s+/g, ' ').includes(words)",
+        arg=first_words,
+    )
+    speaker.screenshot(path=str(shots / f"deck_{name}_speaker.png"))
+    assert not guard.outside, guard.outside
+    assert not guard.console_errors, guard.console_errors[:5]
+
+
+# ------------------------------------------------------------------ website
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    if importlib.util.find_spec("jupyter_book") is None:
+        message = "site tools not installed (pip install -r requirements-site.txt)"
+        if os.environ.get("NNSCRATCH_CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    out = tmp_path_factory.mktemp("site") / "site"
+    _tool("build_site").build(out, student=False)
+    return out
+
+
+def _figures_loaded(page: Page) -> list:
+    return page.evaluate(
+        "() => [...document.querySelectorAll('article img')]"
+        ".map(i => [i.complete && i.naturalWidth > 0, i.alt])"
+    )
+
+
+def test_site_from_disk_home_notebook_page_and_search(context, site, serve, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    page.goto((site / "index.html").as_uri())
+    page.wait_for_selector("article h1")
+    assert "Neural Networks from Scratch" in page.locator("article h1").first.inner_text()
+    page.screenshot(path=str(shots / "site_home.png"))
+    page.goto((site / "notebooks" / "02_forward_pass.html").as_uri())
+    page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 5")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('article img')].every(i => i.complete)"
+    )
+    figures = _figures_loaded(page)
+    assert len(figures) >= 5 and all(ok and alt for ok, alt in figures), figures
+    raw = page.evaluate(
+        "() => [...document.querySelectorAll('article p')].map(e => e.textContent)"
+        ".filter(t => /\\$[^$\\s][^$]*\\$/.test(t))"
+    )
+    assert not raw, f"raw TeX on the page: {raw[:2]}"
+    page.screenshot(path=str(shots / "site_notebook_02.png"))
+    # previous/next with the keyboard (the theme's arrow-key navigation)
+    page.locator("body").press("ArrowRight")
+    page.wait_for_url(re.compile(r"03_[a-z_]+\.html"))
+    for base in ((site / "search.html").as_uri(), serve(site) + "/search.html"):
+        page.goto(base + "?q=perceptron")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#search-results li, ul.search li').length > 0"
+        )
+        hits = page.locator("#search-results li, ul.search li").all_inner_texts()
+        assert any("perceptron" in h.lower() for h in hits), hits[:3]
+    page.screenshot(path=str(shots / "site_search.png"))
+    assert not guard.outside, guard.outside
+    assert not guard.console_errors, guard.console_errors[:5]
+
+
+def test_site_dark_mode_switch_works_offline(context, site, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    page.goto((site / "notebooks" / "01_perceptron.html").as_uri())
+    page.wait_for_selector("article h1")
+    before = page.evaluate("() => document.documentElement.dataset.theme")
+    page.locator(".theme-switch-button").first.click()
+    page.wait_for_function("(b) => document.documentElement.dataset.theme !== b", arg=before)
+    if page.evaluate("() => document.documentElement.dataset.theme") != "dark":
+        page.locator(".theme-switch-button").first.click()
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    page.screenshot(path=str(shots / "site_dark.png"))
+    assert not guard.outside, guard.outside
