@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import check_positive_int, divergence_message
 from ._rng import as_generator
 from .layers import Dropout, Flatten, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .training import History, TrainingDiverged, progress_every, report_progress
@@ -414,9 +415,8 @@ def accuracy(
 
 
 def _check_epochs(epochs: object, batch_size: object) -> None:
-    for name, v in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
 
 
 def train(
@@ -488,9 +488,9 @@ def train(
             value = float(loss.item())
             if not math.isfinite(value):
                 raise TrainingDiverged(
-                    f"loss became {value} in epoch {epoch} of {epochs}: training diverged. "
-                    f"Try a smaller learning rate (now {optimizer.param_groups[0]['lr']:g}) "
-                    "or check the inputs for NaN/inf and scale them."
+                    divergence_message(
+                        f"loss became {value}", epoch, epochs, optimizer.param_groups[0]["lr"]
+                    )
                 )
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -625,9 +625,7 @@ def shifted_copies(X: Any, y: Any, pixels: int = 1) -> tuple[torch.Tensor, torch
         raise ValueError(f"X must be images of shape (n, C, H, W), got shape {tuple(Xt.shape)}")
     if len(Xt) != len(yt):
         raise ValueError(f"X has {len(Xt)} samples but y has {len(yt)}")
-    if isinstance(pixels, bool) or not isinstance(pixels, int) or pixels < 1:
-        raise ValueError(f"pixels must be a positive int, got {pixels!r}")
-    k = pixels
+    k = check_positive_int(pixels, "pixels")
     h, w = Xt.shape[-2:]
     padded = torch.nn.functional.pad(Xt, (k, k, k, k))
     copies = [Xt]
