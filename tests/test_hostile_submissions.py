@@ -38,8 +38,8 @@ from nnscratch_tools.grading.sandbox import sandbox_problem
 
 REPO = Path(__file__).resolve().parents[1]
 RUBRIC = REPO / "projects" / "rubric.yml"
-TIMEOUT = 60  # per notebook; only the infinite loop reaches it
-GRACE = 90  # what grading may add to the timeout: sandbox, kernel start-up, clean-up
+TIMEOUT = 150  # per notebook; only the infinite loop reaches it (honest work: ~15 s quiet)
+GRACE = 240  # what grading may add to the timeout: sandbox, kernel start-up, clean-up
 MARKER = f"nnscratch-hostile-{uuid.uuid4().hex}"
 SECRET = f"SECRET-{uuid.uuid4().hex}"
 PNG = (
