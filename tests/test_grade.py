@@ -315,16 +315,16 @@ def test_cli_merge_and_argument_errors(tmp_path: Path) -> None:
     (tmp_path / "rubric.yml").write_bytes(RUBRIC.read_bytes())
     write_manifest(tmp_path, ["grades.csv", "rubric.yml"])
     manual = _manual(tmp_path, [_full("alice"), _full("bob")])
-    done = run_cli("grade", "--merge", manual, "--out", tmp_path, timeout=120)
+    done = run_cli("grade", "--merge", manual, "--out", tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr
     assert read_rows(tmp_path / "final.csv")["alice"]["total"] == "83.5"
     bad = _manual(tmp_path, [_full("alice", presentation="99"), _full("bob")], "bad.csv")
-    done = run_cli("grade", "--merge", bad, "--out", tmp_path, timeout=120)
+    done = run_cli("grade", "--merge", bad, "--out", tmp_path, timeout=600)
     assert done.returncode == 2 and "presentation = 99 is outside 0 to 25" in done.stderr
-    done = run_cli("grade", "--out", tmp_path, timeout=120)
+    done = run_cli("grade", "--out", tmp_path, timeout=600)
     assert done.returncode == 2 and "give SUBMISSIONS_DIR" in done.stderr
     grades.write_text(grades.read_text("utf-8").replace("alice,ok", "alice,ok ", 1), "utf-8")
-    done = run_cli("grade", "--merge", manual, "--out", tmp_path, timeout=120)
+    done = run_cli("grade", "--merge", manual, "--out", tmp_path, timeout=600)
     assert done.returncode == 2 and "refusing to merge" in done.stderr, done.stderr
 
 

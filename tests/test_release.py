@@ -45,7 +45,7 @@ def course(tmp_path: Path) -> Path:
 
 def _execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
     )
     client.execute()
     return nb
@@ -171,14 +171,14 @@ def test_release_refuses_to_replace_a_foreign_folder(course: Path, tmp_path: Pat
 def test_cli_release(course: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli-out"
     cmd = [sys.executable, "-m", "nnscratch", "release", "--source", str(course)]
-    done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "2 notebooks" in done.stdout and (out / "notebooks" / "01_fixture.ipynb").is_file()
     write_notebook(nbformat.v4.new_notebook(), course / "notebooks" / "x.ipynb")
     nb = nbformat.read(course / "notebooks" / "x.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("### END SOLUTION"))
     nbformat.write(nb, course / "notebooks" / "x.ipynb")
-    done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert "notebooks/x.ipynb, cell 1" in done.stderr and "nothing was written" in done.stderr
 
@@ -317,7 +317,7 @@ def test_nbgrader_generate_assignment_accepts_our_notebook(which: str, tmp_path:
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         cwd=course,
         # nbgrader runs the `alembic` script of its own environment
         env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), PATH])},
