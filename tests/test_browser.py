@@ -230,15 +230,19 @@ def _accept_kernel_dialog(page: Page) -> bool:
 
 
 def _open_notebook(page: Page, lab: dict, rel: str) -> None:
-    page.goto(f"{lab['url']}/lab/tree/{rel}?token={lab['token']}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.goto(f"{lab['url']}/lab/tree/{rel}?reset&token={lab['token']}")
+    page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell")
+    page.wait_for_selector(IDLE)
     try:  # the dialog, if it comes, comes within seconds of opening
         page.locator(".jp-Dialog", has_text="Select Kernel").wait_for(timeout=10_000)
     except PlaywrightTimeout:
         pass
     _accept_kernel_dialog(page)
 
+
+#: The notebook on show (another notebook's tab may be open, hidden, from the workspace).
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+IDLE = f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']"
 
 ALL_NUMBERED = """() => {
   const panel = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt';
@@ -276,7 +280,7 @@ def _run_all(page: Page, done: str = ALL_NUMBERED, arg: object = None) -> None:
         raise AssertionError("Run All did not start any cell")
     page.wait_for_function(done, arg=arg, timeout=LONG)
     page.wait_for_function(NONE_RUNNING, timeout=LONG)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=LONG)
+    page.wait_for_selector(IDLE, timeout=LONG)
 
 
 def _save(page: Page, path: Path) -> None:
@@ -293,7 +297,7 @@ def _save(page: Page, path: Path) -> None:
 
 
 def _explorer(page: Page):
-    cell = page.locator(".jp-CodeCell", has_text="weight_explorer(").last
+    cell = page.locator(f"{PANEL} .jp-CodeCell", has_text="weight_explorer(").last
     cell.scroll_into_view_if_needed()
     return cell
 
@@ -366,7 +370,7 @@ def test_student_edition_stops_at_exercise_1_with_the_message_on_screen(context,
     finally:
         page.screenshot(path=str(shots / "lab_student_01_after_run_all.png"))
     first = (
-        page.locator(".jp-CodeCell")
+        page.locator(f"{PANEL} .jp-CodeCell")
         .filter(has=page.locator(".jp-OutputArea-output", has_text="Exercise 1"))
         .first
     )
@@ -378,7 +382,7 @@ def test_student_edition_stops_at_exercise_1_with_the_message_on_screen(context,
     assert "not done yet" in text and "Traceback" not in text, text[:500]
     assert len(text.strip().splitlines()) <= 8, f"a long block, not a short message: {text}"
     # Run All stopped there: no code cell after the failing one ran.
-    cells = page.locator(".jp-CodeCell").all()
+    cells = page.locator(f"{PANEL} .jp-CodeCell").all()
     failing = next(
         i
         for i, c in enumerate(cells)
