@@ -23,7 +23,7 @@ NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
 
 # The slow tool tests (grading, release, JupyterLab, lectures, CLI, browser, site, wheel) carry the
 # marker slow_tools (tests/conftest.py, by file name); `make unit-fast` leaves them out.
-PYTEST := $(BIN)/python -m pytest -q
+PYTEST := $(BIN)/python -m pytest -q -rs
 
 .PHONY: help setup lab test test-under-load unit unit-fast nbval lint execute slides site \
         test-browser bench clean
@@ -48,12 +48,17 @@ setup: $(STAMP)
 # requirements.txt) is installed in the same resolve, so `make test` has the browser tests' tools.
 SITE_REQS := $(wildcard requirements-site.txt)
 
-$(STAMP): requirements.txt pyproject.toml $(SITE_REQS)
+# JupyterLab's settings for this environment: widget state is saved with the notebook, so a
+# notebook opened, saved and reopened never shows "Error displaying widget".
+LAB_SETTINGS := tools/lab/labconfig/default_setting_overrides.json
+
+$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(LAB_SETTINGS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
 	    $(if $(SITE_REQS),-r $(SITE_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	install -D -m 644 $(LAB_SETTINGS) $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
 
