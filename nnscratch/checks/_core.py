@@ -374,3 +374,34 @@ def install_ipython_hook() -> bool:
         return False
     shell.set_custom_exc((NotImplementedError,), _not_done_handler)
     return True
+
+
+def diagnose_train_step(
+    name: str, forwards: list[bool], left_training: bool, steps: int, changed: bool, k: int
+) -> None:
+    """The mistakes a ``train_step`` can make, whatever the framework (notebooks 06 and 09).
+
+    ``forwards``: the training flag seen by each forward pass of the step; ``left_training``:
+    the model's flag after the step; ``steps``: how often the optimiser stepped; ``changed``:
+    whether the parameters moved; ``k``: the step's index (from 0).
+    """
+    if forwards and not all(forwards):
+        fail(name, "the model was in evaluation mode during the step (model.eval()): "
+                   "training steps run in training mode, so dropout stays active")
+    if len(forwards) > 1:
+        fail(name, f"your step ran the model forward {len(forwards)} times; one forward "
+                   "pass gives the loss to return and the gradients to step along")
+    if not forwards:
+        fail(name, "your step never ran the model on the batch")
+    if not left_training:
+        fail(name, "the model is left in evaluation mode after your step")
+    if steps == 0 and changed:
+        fail(name, "you changed the parameters yourself instead of calling the optimiser's "
+                   "step: the optimiser holds the update rule (here with momentum), so let "
+                   "it take the step")
+    if steps > 1:
+        fail(name, "the optimiser stepped more than once in one training step")
+    if not changed:
+        fail(name, f"the parameters did not change in step {k + 1}: after the loss, run the "
+                   "backward pass and then the optimiser's step (clear the gradients only "
+                   "after the step, or before the backward pass)")

@@ -12,7 +12,7 @@ import numpy as np
 from ..layers import MLP, Dropout, Linear, Module, ReLU, Sequential
 from ..losses import CrossEntropyLoss
 from ..optim import SGD
-from ._core import as_number, call_student, close, fail, passed
+from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
 
 __all__ = ["check_train_step", "check_epoch_loss", "check_count_parameters", "check_best_epoch"]
 
@@ -110,26 +110,8 @@ def check_train_step(fn: object) -> None:
         got = call_student(name, fn, model, loss_fn, opt, Xb, yb)
         params = _params(model)
         forwards = probe.seen[seen_before:]
-        if forwards and not all(forwards):
-            fail(name, "the model was in evaluation mode during the step (model.eval()): "
-                       "training steps run in training mode, so dropout stays active")
-        if len(forwards) > 1:
-            fail(name, f"your step ran the model forward {len(forwards)} times; one forward "
-                       "pass gives the loss to return and the gradients to step along")
-        if not forwards:
-            fail(name, "your step never ran the model on the batch")
-        if not model.training:
-            fail(name, "the model is left in evaluation mode after your step")
-        if opt.step_calls == steps_before and not _same(params, before):
-            fail(name, "you changed the parameters yourself instead of calling the optimiser's "
-                       "step: the optimiser holds the update rule (here with momentum), so let "
-                       "it take the step")
-        if opt.step_calls > steps_before + 1:
-            fail(name, "the optimiser stepped more than once in one training step")
-        if _same(params, before):
-            fail(name, f"the parameters did not change in step {k + 1}: after the loss, run the "
-                       "backward pass and then the optimiser's step (clear the gradients only "
-                       "after the step, or before the backward pass)")
+        diagnose_train_step(name, forwards, model.training, opt.step_calls - steps_before,
+                            not _same(params, before), k)
         if got is None:
             fail(name, "train_step returned None: return the batch's loss (a number)")
         got_f = as_number(name, got, "the returned loss must be a single number")

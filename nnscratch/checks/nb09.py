@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..layers import MLP
-from ._core import as_number, call_student, close, fail, passed
+from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
 
 __all__ = ["check_to_float64_tensor", "check_build_mlp", "check_torch_train_step"]
 
@@ -220,26 +220,8 @@ def check_torch_train_step(fn: object) -> None:
         got = call_student(name, fn, model, loss_fn, opt, xb, yb)
         params = [p.detach().clone() for p in model.parameters()]
         forwards = probe.seen[seen_before:]
-        if forwards and not all(forwards):
-            fail(name, "the model was in evaluation mode during the step (model.eval()): "
-                       "training runs in training mode, so dropout and batch norm behave as "
-                       "they should")
-        if len(forwards) > 1:
-            fail(name, f"your step ran the model forward {len(forwards)} times; one forward "
-                       "pass gives both the loss to return and the gradients")
-        if not forwards:
-            fail(name, "your step never ran the model on the batch")
-        if not model.training:
-            fail(name, "the model is left in evaluation mode after your step")
-        if opt.step_calls == steps_before and not _same_params(params, before):
-            fail(name, "you changed the parameters yourself instead of calling the optimiser's "
-                       "step: the optimiser holds the update rule (here with momentum)")
-        if opt.step_calls > steps_before + 1:
-            fail(name, "the optimiser stepped more than once in one training step")
-        if _same_params(params, before):
-            fail(name, "the weights did not change: after the backward pass, the optimiser must "
-                       "take its step (and the gradients are cleared before the backward pass, "
-                       "not between it and the step)")
+        diagnose_train_step(name, forwards, model.training, opt.step_calls - steps_before,
+                            not _same_params(params, before), k)
         if not _same_params(params, want_params[k]):
             if _same_params(params, piled[k]):
                 fail(name, f"step {k + 1} used gradients added up over the earlier steps: torch "
