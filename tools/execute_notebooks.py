@@ -65,7 +65,8 @@ def execute(path: Path, *, inplace: bool = True, timeout: int = 600) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
-        store_widget_state=False,
+        # nbclient must track widget state while running (its Output-widget hook fails
+        # without it); drop_widget_views then removes that state before the notebook is saved.
     )
     start = time.perf_counter()
     client.execute()
