@@ -21,7 +21,7 @@ Sections (add new functions to the section they belong to, or add a section):
 7. Evaluation                        (``plot_confusion_matrix``)
 8. Inside the network                (``plot_histograms``, ``plot_gradient_norms``)
 9. Autodiff computation graphs       (``plot_computation_graph``)
-10. Saving                           (``save_figure``)
+10. Showing and saving               (``show``, ``save_figure``)
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ __all__ = [
     "plot_histograms",
     "plot_gradient_norms",
     "plot_computation_graph",
+    "show",
     "save_figure",
 ]
 
@@ -1273,8 +1274,36 @@ def plot_computation_graph(
 
 
 # =========================================================================================
-# 10. Saving
+# 10. Showing and saving
 # =========================================================================================
+
+
+def show(alt: str, fig: Figure | Axes | None = None) -> None:
+    """Show a figure in the notebook together with its text alternative, then close it.
+
+    ``alt`` says what the figure shows and what to see in it, with the cell's own numbers
+    (``f"Training loss falls from {first:.2f} to {last:.2f} ..."``), not just its title. It is
+    stored with the output, so the notebook, the website and the slides all carry it, and a
+    screen reader reads it. ``fig`` defaults to the current figure; an ``Axes`` means its figure.
+    Use it instead of ``plt.show()`` as the last line of a plotting cell.
+    """
+    import base64
+    import io
+
+    from IPython.display import display
+
+    text = " ".join(str(alt).split()) if isinstance(alt, str) else ""
+    if not text:
+        raise ValueError("show() needs alt: a sentence that says what the figure shows")
+    plt = _plt()
+    figure = plt.gcf() if fig is None else getattr(fig, "figure", fig)
+    if not hasattr(figure, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display({"image/png": png, "text/plain": text}, raw=True, metadata={"image/png": {"alt": text}})
+    plt.close(figure)
 
 
 def save_figure(fig: Figure | Axes, path: str | Path) -> Path:
