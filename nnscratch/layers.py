@@ -546,8 +546,21 @@ class Conv2d(Module):
         self.bias: Parameter | None = flat.bias
         self._cache: tuple[np.ndarray, tuple[int, ...]] | None = None
 
+    def _check_parameters(self) -> None:
+        # A weight assigned by hand with the wrong shape would otherwise fail deep inside
+        # NumPy ("shape-mismatch for sum") or, with more output channels, not at all.
+        kh, kw = self.kernel_size
+        want = [("weight", (self.out_channels, self.in_channels, kh, kw), "(out, in, kH, kW)")]
+        if self.bias is not None:
+            want.append(("bias", (self.out_channels,), "(out_channels,)"))
+        for name, shape, layout in want:
+            got = getattr(self, name).data.shape
+            if got != shape:
+                raise ValueError(f"{self!r}: {name} must have shape {shape} {layout}, got {got}")
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, in_channels, H, W) -> (N, out_channels, Ho, Wo)``."""
+        self._check_parameters()
         x = _image_batch(x, self, self.in_channels)
         (ph, pw), (kh, kw) = self.padding, self.kernel_size
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
@@ -573,6 +586,7 @@ class Conv2d(Module):
         """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
+        self._check_parameters()
         cols, padded_shape = self._cache
         n, _, ho, wo = cols.shape[:4]
         grad_out = as_array(grad_out, "grad_out")
@@ -636,8 +650,32 @@ class MaxPool2d(Module):
         win = _windows(x, self.kernel_size, self.stride)
         flat = win.reshape(*win.shape[:4], kh * kw)  # (N, C, Ho, Wo, kH*kW), a copy
         idx = np.argmax(flat, axis=-1)  # the first maximum of each window
+        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        idx = self._torch_choice(flat, idx, out)
         self._cache = (idx, x.shape)
-        return np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        return out
+
+    def _torch_choice(self, flat: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Where torch's choice of maximum differs from the first maximum ``idx``, take torch's.
+
+        ``flat (N, C, Ho, Wo, kH*kW)`` holds the windows of the padded input, ``out`` their
+        maxima. Two cases, both rare: torch scans only real pixels, so a window whose real
+        pixels are all -inf sends its gradient to its first real pixel, never to the padding
+        (where it would be lost); and a NaN wins over every number, the last NaN of the
+        window over earlier ones (torch's CPU kernel keeps replacing on NaN).
+        """
+        (ph, pw), (sh, sw), kw = self.padding, self.stride, self.kernel_size[1]
+        if (ph or pw) and np.any(out == -np.inf):
+            ho, wo = out.shape[2:]
+            first_row = np.maximum(ph - sh * np.arange(ho), 0)  # window offset of the first
+            first_col = np.maximum(pw - sw * np.arange(wo), 0)  # real row and column
+            first_real = first_row[:, None] * kw + first_col[None, :]  # (Ho, Wo)
+            idx = np.where(out == -np.inf, first_real, idx)
+        nan = np.isnan(out)
+        if nan.any():
+            last_nan = flat.shape[-1] - 1 - np.argmax(np.isnan(flat[..., ::-1]), axis=-1)
+            idx = np.where(nan, last_nan, idx)
+        return idx
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """``grad_out (N, C, Ho, Wo) -> grad_in (N, C, H, W)``: each gradient to its argmax."""
