@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nnscratch.conv import Conv2d, MaxPool2d, Unflatten
 from nnscratch.gradcheck import gradcheck
-from nnscratch.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Unflatten
+from nnscratch.layers import Flatten, Linear, ReLU, Sequential
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -39,10 +40,11 @@ def _torch_conv(conv: Conv2d, x: np.ndarray, g: np.ndarray):
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_matches_torch(case, bias):
+@pytest.mark.parametrize("fast", [True, False], ids=["im2col", "reference"])
+def test_conv2d_matches_torch(case, bias, fast):
     n, c, h, w, o, k, s, p = case
     rng = np.random.default_rng(1)
-    conv = Conv2d(c, o, k, s, p, bias=bias, init="torch", rng=0)
+    conv = Conv2d(c, o, k, s, p, bias=bias, init="torch", rng=0, fast=fast)
     x = rng.normal(size=(n, c, h, w))
     x_before = x.copy()
     out = conv(x)
@@ -59,6 +61,24 @@ def test_conv2d_matches_torch(case, bias):
     else:
         assert conv.bias is None and len(conv.parameters()) == 1
     np.testing.assert_array_equal(x, x_before)  # the input is not changed
+    before = conv.weight.grad.copy()
+    conv(x)
+    conv.backward_params(g)  # the same parameter gradients, without dL/dx
+    assert np.abs(conv.weight.grad - 2 * before).max() < 2 * TOL
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_fast_path_equals_the_reference(dtype):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3, 2, 9, 7)).astype(dtype)
+    fast, ref = (Conv2d(2, 5, 3, (2, 1), 1, rng=0, dtype=dtype, fast=f) for f in (True, False))
+    out_fast, out_ref = fast(x), ref(x)
+    assert out_fast.dtype == out_ref.dtype == dtype and out_fast.flags.c_contiguous
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out_fast, out_ref, rtol=tol, atol=tol)
+    g = rng.normal(size=out_fast.shape).astype(dtype)
+    np.testing.assert_allclose(fast.backward(g), ref.backward(g), rtol=tol, atol=tol)
+    np.testing.assert_allclose(fast.weight.grad, ref.weight.grad, rtol=tol, atol=tol)
 
 
 def test_conv2d_layout_names_and_torch_init_match_torch():
@@ -89,11 +109,18 @@ def test_conv2d_gradients_accumulate_and_pass_gradcheck():
 
 @pytest.mark.parametrize(
     "shape, k, s, p",
-    [((2, 3, 8, 8), 2, None, 0), ((1, 2, 7, 5), (3, 2), (2, 1), (1, 0)), ((2, 1, 9, 6), 3, 2, 1)],
+    [
+        ((2, 3, 8, 8), 2, None, 0),
+        ((1, 2, 7, 5), (3, 2), (2, 1), (1, 0)),
+        ((2, 1, 9, 6), 3, 2, 1),
+        ((2, 2, 9, 7), 2, None, 0),  # tiles that leave a row and a column out
+        ((1, 2, 6, 9), (2, 3), None, 0),
+    ],
 )
-def test_maxpool_matches_torch(shape, k, s, p):
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_matches_torch(shape, k, s, p, fast):
     rng = np.random.default_rng(3)
-    pool = MaxPool2d(k, s, p)
+    pool = MaxPool2d(k, s, p, fast=fast)
     x = rng.normal(size=shape)
     out = pool(x)
     xt = torch.tensor(x, requires_grad=True)
@@ -208,12 +235,13 @@ def test_maxpool_window_of_minus_inf_sends_its_gradient_to_a_real_pixel_like_tor
 
 
 @pytest.mark.parametrize("k, s, p", [(2, None, 0), (3, 2, 1), (2, 1, 0), (3, 3, 0)])
-def test_maxpool_ties_everywhere_match_torch(k, s, p):
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_ties_everywhere_match_torch(k, s, p, fast):
     # Quantised values tie often (as after a ReLU): torch sends the gradient to the first
     # maximum of each window, in row-major order, whether windows overlap or not.
     rng = np.random.default_rng(9)
     x = np.maximum(rng.integers(-2, 3, size=(3, 2, 7, 8)), 0).astype(np.float64)
-    pool = MaxPool2d(k, s, p)
+    pool = MaxPool2d(k, s, p, fast=fast)
     out = pool(x)
     g = rng.normal(size=out.shape)
     want_out, want_dx = _torch_pool(x, k, k if s is None else s, p, g)
@@ -222,11 +250,12 @@ def test_maxpool_ties_everywhere_match_torch(k, s, p):
 
 
 @pytest.mark.parametrize("k, s", [(2, None), (3, 2)])
-def test_maxpool_nan_propagates_and_its_gradient_goes_where_torchs_does(k, s):
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_nan_propagates_and_its_gradient_goes_where_torchs_does(k, s, fast):
     rng = np.random.default_rng(10)
     x = rng.normal(size=(1, 2, 6, 6))
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 4, 4] = np.nan
-    pool = MaxPool2d(k, s)
+    pool = MaxPool2d(k, s, fast=fast)
     out = pool(x)
     g = rng.normal(size=out.shape)
     want_out, want_dx = _torch_pool(x, k, k if s is None else s, 0, g)

@@ -1,6 +1,6 @@
 """Exercise checks for notebook 11 (convolution from scratch).
 
-The reference answers come from ``nnscratch.layers.Conv2d`` and ``MaxPool2d`` (themselves
+The reference answers come from ``nnscratch.conv.Conv2d`` and ``MaxPool2d`` (themselves
 cross-checked against torch), run on non-square images and kernels so that a swapped axis
 shows. Each check names the most likely mistake and never prints the expected array.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import Conv2d, MaxPool2d
+from ..conv import Conv2d, MaxPool2d
 from ._core import call_student, close, fail, passed
 
 __all__ = ["check_corr2d", "check_maxpool_backward"]
