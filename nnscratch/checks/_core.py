@@ -28,10 +28,11 @@ __all__ = [
     "fail",
     "close",
     "call_student",
-    "as_number",
-    "as_array",
-    "as_pair",
-    "first_mistake",
+    "answer_number",
+    "answer_array",
+    "answer_pair",
+    "diagnose_train_step",
+    "diagnose_update",
 ]
 
 # Where each check sits in the course: (notebook, exercise number). The numbers are those of
@@ -243,7 +244,7 @@ def call_student(
     return out
 
 
-def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
+def answer_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
     """The student's output as one float, or a ``CheckFailed`` saying ``expected``.
 
     A one-element array counts as a number; strings, several values and (unless
@@ -266,7 +267,7 @@ def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False
     return float(arr.reshape(()))
 
 
-def as_array(
+def answer_array(
     name: str,
     out: object,
     shape: tuple[int, ...],
@@ -300,23 +301,13 @@ def as_array(
     return out.astype(np.float64)
 
 
-def as_pair(name: str, out: object, what: str) -> tuple[object, object]:
+def answer_pair(name: str, out: object, what: str) -> tuple[object, object]:
     """The student's output as two items (a tuple or list of length 2)."""
     if not isinstance(out, tuple | list) or len(out) != 2:
         length = f" of length {len(out)}" if isinstance(out, tuple | list) else ""
         got = type(out).__name__ + length
         fail(name, f"return a pair {what}, got {got}")
     return out[0], out[1]
-
-
-def first_mistake(
-    name: str, got: object, mistakes: Sequence[tuple[str, object]], *, rtol: float = 1e-6,
-    atol: float = 1e-8,
-) -> None:
-    """Fail with the message of the first known mistake whose output equals ``got``."""
-    for message, outputs in mistakes:
-        if close(got, outputs, rtol=rtol, atol=atol):
-            fail(name, message)
 
 
 def _stub_exercise(tb: Any) -> str | None:
@@ -405,3 +396,23 @@ def diagnose_train_step(
         fail(name, f"the parameters did not change in step {k + 1}: after the loss, run the "
                    "backward pass and then the optimiser's step (clear the gradients only "
                    "after the step, or before the backward pass)")
+
+
+def diagnose_update(name: str, k: int, *, right: bool, piled: bool, by_hand: bool,
+                    order: str) -> None:
+    """The parameters after step ``k`` (from 0), against the references of notebooks 06 and 09.
+
+    ``right``: they equal one optimiser step; ``piled``: they equal a step that reused the
+    gradients of the earlier steps; ``by_hand``: a step written without the optimiser.
+    ``order`` is the framework's sequence of calls, named when nothing else explains it.
+    """
+    if right:
+        return
+    if piled:
+        fail(name, f"step {k + 1} used gradients left over from the earlier steps: backward "
+                   "adds into .grad, so clear the gradients once per step")
+    if by_hand:
+        fail(name, "you updated the parameters yourself instead of calling the optimiser's "
+                   "step")
+    fail(name, f"the parameters after step {k + 1} differ from one optimiser step on this "
+               f"batch: {order}")

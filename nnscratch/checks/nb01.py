@@ -14,7 +14,7 @@ import numpy as np
 
 from ..functional import step
 from ..perceptron import Perceptron
-from ._core import as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_perceptron_output", "check_nand_weights", "check_perceptron_update"]
 
@@ -54,7 +54,7 @@ def check_perceptron_output(fn: object) -> None:
     name = "check_perceptron_output"
     cases = _output_cases()
     got = [
-        as_number(
+        answer_number(
             name,
             call_student(name, fn, x, w, b),
             "the output should be a single number (0 or 1)",
@@ -190,12 +190,12 @@ def check_perceptron_update(fn: object) -> None:
     got, expected = [], []
     for w, b, x, y, lr in cases:
         out = call_student(name, fn, w, b, x, y, lr)
-        new_w, new_b = as_pair(name, out, "(new_w, new_b)")
+        new_w, new_b = answer_pair(name, out, "(new_w, new_b)")
         if np.shape(new_w) != w.shape:
             fail(name, f"new_w should have the shape of w {w.shape}, got {np.shape(new_w)}")
         if isinstance(new_w, list | tuple):
             fail(name, "new_w is a Python list; return a NumPy array like w")
-        nb = as_number(name, new_b, "new_b should be a single number")
+        nb = answer_number(name, new_b, "new_b should be a single number")
         got.append(np.concatenate([np.asarray(new_w, float), [nb]]))
         ref = Perceptron(len(w), lr, weights=w, bias=b).fit(x.reshape(1, -1), np.array([y]), 1)
         expected.append(np.concatenate([ref.w, [ref.b]]))

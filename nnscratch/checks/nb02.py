@@ -12,7 +12,7 @@ import numpy as np
 
 from ..functional import relu, sigmoid, tanh
 from ..layers import MLP, Linear
-from ._core import as_array, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_sigmoid", "check_dense_forward", "check_mlp_forward", "check_collapse"]
 
@@ -37,7 +37,7 @@ def check_sigmoid(fn: object) -> None:
     ]
     for z in inputs:
         out = call_student(name, fn, z, hints=[_MATH_EXP])
-        got = as_array(name, out, z.shape, f"the output for z of shape {z.shape}")
+        got = answer_array(name, out, z.shape, f"the output for z of shape {z.shape}")
         expected = sigmoid(z)
         if close(got, expected, rtol=1e-7, atol=1e-12):
             continue
@@ -87,7 +87,7 @@ def check_dense_forward(fn: object) -> None:
         if isinstance(out, np.ndarray) and out.shape == (fan_out, n) and n != fan_out:
             fail(name, f"your output has shape {out.shape}, one row per output unit; it should "
                        f"be {expected.shape}, one row per sample")
-        got = as_array(name, out, expected.shape, f"the output for x {x.shape} and W {W.shape}")
+        got = answer_array(name, out, expected.shape, f"the output for x {x.shape} and W {W.shape}")
         if close(got, expected):
             continue
         if fan_in == fan_out and close(got, x @ W + b):
@@ -144,7 +144,7 @@ def check_mlp_forward(fn: object) -> None:
             fail(name, f"{what} has shape {out.shape}, one column per unit of the last layer "
                        "expected: did your code stop early or use a fixed number of layers? "
                        "Loop over all the layers in the lists")
-        got = as_array(name, out, expected.shape, what)
+        got = answer_array(name, out, expected.shape, what)
         if close(got, expected):
             continue
         if close(got, _run(x, weights, biases, sigmoid, sigmoid)) and len(sizes) > 1:
@@ -189,14 +189,14 @@ def check_collapse(fn: object) -> None:
              "acts on x first, and what shape a weight of a layer from "
              f"{fan_in} to {fan_out} features has"),
         ])
-        W_out, b_out = as_pair(name, out, "(W, b)")
+        W_out, b_out = answer_pair(name, out, "(W, b)")
         if isinstance(W_out, np.ndarray) and W_out.shape == (fan_in, fan_out) and (
             fan_in != fan_out
         ):
             fail(name, f"W has shape {W_out.shape}: like every weight here it is stored "
                        f"(out_features, in_features) = {(fan_out, fan_in)}")
-        W = as_array(name, W_out, (fan_out, fan_in), "W")
-        b = as_array(name, b_out, (fan_out,), "b")
+        W = answer_array(name, W_out, (fan_out, fan_in), "W")
+        b = answer_array(name, b_out, (fan_out,), "b")
         if close(x @ W.T + b, expected):
             continue
         W_right = W2 @ W1

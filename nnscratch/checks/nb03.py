@@ -14,7 +14,7 @@ import numpy as np
 from ..layers import Parameter
 from ..losses import BCELoss, MSELoss
 from ..optim import SGD
-from ._core import as_array, as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_step"]
 
@@ -39,7 +39,7 @@ def check_mse(fn: object) -> None:
         if isinstance(out, np.ndarray) and out.size > 1:
             fail(name, f"for inputs of shape {shape} you returned an array of shape {out.shape}: "
                        "average over every entry, not along one axis")
-        got = as_number(name, out, _ONE_LOSS)
+        got = answer_number(name, out, _ONE_LOSS)
         if close(got, expected):
             continue
         diff = pred - target
@@ -77,7 +77,7 @@ def check_bce(fn: object) -> None:
         if n > 1:
             y[:2] = [0, 1]
         expected = BCELoss()(p, y)
-        got = as_number(name, call_student(name, fn, p, y), _ONE_LOSS)
+        got = answer_number(name, call_student(name, fn, p, y), _ONE_LOSS)
         if close(got, expected):
             continue
         if close(got, -expected):
@@ -118,13 +118,13 @@ def check_linear_regression_grad(fn: object) -> None:
              f"the shapes do not fit for X {X.shape}: dw needs one entry per feature, so the "
              "product must sum over the samples"),
         ])
-        dw_out, db_out = as_pair(name, out, "(dw, db)")
+        dw_out, db_out = answer_pair(name, out, "(dw, db)")
         if np.size(db_out) == n and n > 1:
             fail(name, f"db has one entry per sample (shape {np.shape(db_out)}): the bias is "
                        "shared by all samples, so its gradient is one number collected over "
                        "the batch")
-        dw = as_array(name, dw_out, (d,), "dw (the shape of w)")
-        db = as_number(name, db_out, "db should be a single number")
+        dw = answer_array(name, dw_out, (d,), "dw (the shape of w)")
+        db = answer_number(name, db_out, "db should be a single number")
         if close(dw, exp_dw) and close(db, exp_db):
             continue
         for factor, why in (
@@ -179,7 +179,7 @@ def check_gd_step(fn: object) -> None:
              "bias): use arithmetic that works on arrays and numbers alike, not a loop over "
              "entries"),
         ])
-        got = as_array(name, out, shape, what + "'s result", scalar_ok=scalar)
+        got = answer_array(name, out, shape, what + "'s result", scalar_ok=scalar)
         if close(got, expected):
             continue
         th, gr = np.asarray(theta), np.asarray(grad)

@@ -12,7 +12,7 @@ import numpy as np
 from ..autodiff import Value
 from ..functional import sigmoid, sigmoid_grad
 from ..losses import BCEWithLogitsLoss
-from ._core import as_array, call_student, close, fail, passed
+from ._core import answer_array, call_student, close, fail, passed
 
 __all__ = [
     "check_sigmoid_derivative",
@@ -40,7 +40,7 @@ def check_sigmoid_derivative(fn: object) -> None:
     for z in inputs:
         out = call_student(name, fn, z)
         want = sigmoid_grad(z)
-        got = as_array(name, out, z.shape, f"the output for z of shape {z.shape}")
+        got = answer_array(name, out, z.shape, f"the output for z of shape {z.shape}")
         if close(got, want, rtol=1e-7, atol=1e-12):
             continue
         if np.isnan(got).any():
@@ -87,7 +87,7 @@ def check_output_gradient(fn: object) -> None:
         loss(z2, y)
         want = loss.backward()
         out = call_student(name, fn, y_hat, y)
-        got = as_array(name, out, want.shape, f"the gradient for a batch of {n}")
+        got = answer_array(name, out, want.shape, f"the gradient for a batch of {n}")
         if close(got, want):
             continue
         if close(got, want * n) and n > 1:

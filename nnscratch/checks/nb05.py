@@ -13,7 +13,7 @@ import numpy as np
 from ..functional import softmax
 from ..layers import Linear, ReLU
 from ..losses import CrossEntropyLoss
-from ._core import CheckFailed, ExerciseNotDone, as_array, call_student, close, fail, passed
+from ._core import CheckFailed, ExerciseNotDone, answer_array, call_student, close, fail, passed
 
 __all__ = ["check_linear_backward", "check_relu_backward", "check_softmax_ce_backward"]
 
@@ -114,7 +114,7 @@ def check_linear_backward(layer: object) -> None:
                        "its input, for the layer before it")
         if np.shape(dx) == (n, d_out) and d_in != d_out:
             fail(name, f"the input gradient has shape {np.shape(dx)}; it must match x {x.shape}")
-        got_dx = as_array(name, dx, x.shape, "the input gradient")
+        got_dx = answer_array(name, dx, x.shape, "the input gradient")
         if not close(got_dx, want_dx):
             fail(name, "the input gradient differs from nnscratch.Linear's: check the weight's "
                        "layout (out, in) in that product")
@@ -150,7 +150,7 @@ def check_relu_backward(layer: object) -> None:
         if not close(out, want_out):
             fail(name, "forward is wrong: fix forward first (it is given in the notebook)")
         got_raw = _method(name, student, "backward", grad_out)
-        got = as_array(name, got_raw, shape, f"the gradient for a batch of shape {shape}")
+        got = answer_array(name, got_raw, shape, f"the gradient for a batch of shape {shape}")
         if close(got, want):
             continue
         if close(got, grad_out * (grad_out > 0)):
@@ -191,7 +191,7 @@ def check_softmax_ce_backward(loss: object) -> None:
         got_loss = _method(name, student, "forward", z, y)
         if not close(got_loss, want_loss):
             fail(name, "forward is wrong: fix forward first (it is given in the notebook)")
-        got = as_array(name, _method(name, student, "backward"), want.shape,
+        got = answer_array(name, _method(name, student, "backward"), want.shape,
                        f"the gradient for a batch of {n} samples and {c} classes")
         if close(got, want):
             continue

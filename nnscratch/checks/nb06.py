@@ -12,7 +12,15 @@ import numpy as np
 from ..layers import MLP, Dropout, Linear, Module, ReLU, Sequential
 from ..losses import CrossEntropyLoss
 from ..optim import SGD
-from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
+from ._core import (
+    answer_number,
+    call_student,
+    close,
+    diagnose_train_step,
+    diagnose_update,
+    fail,
+    passed,
+)
 
 __all__ = ["check_train_step", "check_epoch_loss", "check_count_parameters", "check_best_epoch"]
 
@@ -114,17 +122,11 @@ def check_train_step(fn: object) -> None:
                             not _same(params, before), k)
         if got is None:
             fail(name, "train_step returned None: return the batch's loss (a number)")
-        got_f = as_number(name, got, "the returned loss must be a single number")
-        if not _same(params, want_params[k]):
-            if _same(params, piled[k]):
-                fail(name, f"step {k + 1} used gradients left over from the earlier steps: "
-                           "backward adds into .grad, so clear the gradients once per step")
-            if _same(params, by_hand[k]):
-                fail(name, "you updated the parameters yourself instead of calling the "
-                           "optimiser's step")
-            fail(name, f"the parameters after step {k + 1} differ from one optimiser step on "
-                       "this batch: forward, loss, the loss's backward, the model's backward, "
-                       "then the optimiser's step")
+        got_f = answer_number(name, got, "the returned loss must be a single number")
+        diagnose_update(name, k, right=_same(params, want_params[k]),
+                        piled=_same(params, piled[k]), by_hand=_same(params, by_hand[k]),
+                        order="forward, loss, the loss's backward, the model's backward, "
+                              "then the optimiser's step")
         if not close(got_f, want_losses[k], rtol=1e-9):
             fail(name, "the returned loss is not the batch's loss from the forward pass before "
                        "the update")
@@ -150,7 +152,7 @@ def check_epoch_loss(fn: object) -> None:
     for losses, sizes in cases:
         la, sa = np.asarray(losses, dtype=float), np.asarray(sizes, dtype=float)
         want = float(np.sum(la * sa) / np.sum(sa))
-        got = as_number(name, call_student(name, fn, losses, sizes),
+        got = answer_number(name, call_student(name, fn, losses, sizes),
                         "the result must be a single number")
         if close(got, want):
             continue
@@ -180,7 +182,7 @@ def check_count_parameters(fn: object) -> None:
     for sizes in ([4, 8, 8, 3], [2, 3, 1], [64, 32, 10], [3, 1], [5, 2, 7, 4, 6]):
         want = MLP(sizes, rng=0).num_parameters()
         got = call_student(name, fn, list(sizes))
-        got_f = as_number(name, got, f"the count for sizes {sizes} must be a single number")
+        got_f = answer_number(name, got, f"the count for sizes {sizes} must be a single number")
         if not float(got_f).is_integer():
             fail(name, f"the count for sizes {sizes} is not a whole number")
         if got_f == want:
@@ -222,7 +224,7 @@ def check_best_epoch(fn: object) -> None:
     ]
     for val in curves:
         want = int(np.argmin(val)) + 1
-        got = as_number(name, call_student(name, fn, val), "the result must be a single number")
+        got = answer_number(name, call_student(name, fn, val), "the result must be a single number")
         if got == want:
             continue
         if close(got, min(val)):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..functional import one_hot, softmax
 from ..training import accuracy
-from ._core import as_number, call_student, close, fail, passed
+from ._core import answer_number, call_student, close, fail, passed
 
 __all__ = ["check_one_hot", "check_accuracy_from_logits", "check_confident_mistakes"]
 
@@ -84,7 +84,7 @@ def check_accuracy_from_logits(fn: object) -> None:
     for logits, y in _logit_cases():
         n, c = logits.shape
         want = accuracy(np.argmax(logits, axis=1), y)
-        g = as_number(name, call_student(name, fn, logits, y, hints=[
+        g = answer_number(name, call_student(name, fn, logits, y, hints=[
             (("shape", "broadcast"),
              "the predictions and the labels do not line up: take the largest logit of each "
              "sample (each row)"),

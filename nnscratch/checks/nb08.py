@@ -13,7 +13,7 @@ import numpy as np
 
 from ..layers import Parameter
 from ..optim import SGD
-from ._core import as_array, as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_momentum_step", "check_xavier_std", "check_l2_gradient"]
 
@@ -45,9 +45,9 @@ def check_momentum_step(fn: object) -> None:
     for shape, lr, mu in (((3, 4), 0.05, 0.8), ((5,), 0.3, 0.5), ((2, 3), 0.02, 0.9)):
         w1, v1, g1, w2, v2 = _momentum_case(rng, shape, lr, mu)
         out = call_student(name, fn, w1, v1, g1, lr, mu)
-        w_out, v_out = as_pair(name, out, "(w_new, v_new)")
-        w_new = as_array(name, w_out, shape, "w_new")
-        v_new = as_array(name, v_out, shape, "v_new")
+        w_out, v_out = answer_pair(name, out, "(w_new, v_new)")
+        w_new = answer_array(name, w_out, shape, "w_new")
+        v_new = answer_array(name, v_out, shape, "v_new")
         if close(w_new, w2) and close(v_new, v2):
             continue
         if close(w_new, v2) and close(v_new, w2):
@@ -87,7 +87,7 @@ def check_xavier_std(fn: object) -> None:
     name = "check_xavier_std"
     for fan_in, fan_out in ((10, 90), (64, 32), (300, 100), (7, 7), (1, 50)):
         want = math.sqrt(2.0 / (fan_in + fan_out))
-        g = as_number(name, call_student(name, fn, fan_in, fan_out), "return one number")
+        g = answer_number(name, call_student(name, fn, fan_in, fan_out), "return one number")
         if close(g, want):
             continue
         if close(g, want**2):
@@ -122,7 +122,7 @@ def check_l2_gradient(fn: object) -> None:
         SGD([p], lr=1.0, weight_decay=lam).step()
         want = w - p.data  # lr = 1: the step is exactly the penalised gradient
         out = call_student(name, fn, grad, w, lam)
-        got = as_array(name, out, shape, "the penalised gradient (the weights' shape)")
+        got = answer_array(name, out, shape, "the penalised gradient (the weights' shape)")
         if close(got, want):
             continue
         if close(got, lam * w):

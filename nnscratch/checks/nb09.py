@@ -11,7 +11,15 @@ from typing import Any
 import numpy as np
 
 from ..layers import MLP
-from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
+from ._core import (
+    answer_number,
+    call_student,
+    close,
+    diagnose_train_step,
+    diagnose_update,
+    fail,
+    passed,
+)
 
 __all__ = ["check_to_float64_tensor", "check_build_mlp", "check_torch_train_step"]
 
@@ -222,21 +230,16 @@ def check_torch_train_step(fn: object) -> None:
         forwards = probe.seen[seen_before:]
         diagnose_train_step(name, forwards, model.training, opt.step_calls - steps_before,
                             not _same_params(params, before), k)
-        if not _same_params(params, want_params[k]):
-            if _same_params(params, piled[k]):
-                fail(name, f"step {k + 1} used gradients added up over the earlier steps: torch "
-                           "accumulates .grad, so clear the gradients in every step")
-            if _same_params(params, by_hand[k]):
-                fail(name, "you updated the parameters yourself instead of calling the "
-                           "optimiser's step")
-            fail(name, f"the weights after step {k + 1} differ from one optimiser step: clear "
-                       "the gradients, forward, loss, backward, step")
+        diagnose_update(name, k, right=_same_params(params, want_params[k]),
+                        piled=_same_params(params, piled[k]),
+                        by_hand=_same_params(params, by_hand[k]),
+                        order="clear the gradients, forward, loss, backward, step")
         if isinstance(got, torch.Tensor):
             fail(name, "you returned the loss tensor: return a Python float (a tensor keeps the "
                        "whole graph alive)")
         if isinstance(got, bool) or not isinstance(got, float | int | np.floating):
             fail(name, f"return the batch's loss as a Python float, got {type(got).__name__}")
-        if not close(as_number(name, got, "return one number"), want_losses[k], rtol=1e-10,
+        if not close(answer_number(name, got, "return one number"), want_losses[k], rtol=1e-10,
                      atol=1e-12):
             fail(name, f"step {k + 1} returned the wrong number: return the loss computed before "
                        "the update")
