@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ._checks import as_array, as_batch, check_positive_int
 from ._rng import as_generator
+from ._validate import as_array, as_batch, as_int
 from .functional import relu, sigmoid
 
 __all__ = [
@@ -183,8 +183,8 @@ class Linear(Module):
         rng: np.random.Generator | int | None = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        self.in_features = check_positive_int(in_features, "in_features")
-        self.out_features = check_positive_int(out_features, "out_features")
+        self.in_features = as_int(in_features, "in_features")
+        self.out_features = as_int(out_features, "out_features")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import as_array, as_batch, as_labels, check_same_length
+from ._validate import as_array, as_batch, as_int, as_labels, require_same_length
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only, never imported at run time
     from matplotlib.axes import Axes
@@ -150,12 +150,6 @@ def _label_axes(ax: Axes, title: str, xlabel: str, ylabel: str, *, legend: bool 
     return ax
 
 
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _as_series(values: object, name: str) -> np.ndarray:
     """A 1-D float array from a sequence of numbers (``(n,)`` or ``(n, 1)``)."""
     arr = as_array(values, name)
@@ -173,7 +167,7 @@ def _as_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         y_arr = y_arr[:, 0]
     labels = as_labels(y_arr, name="y")
-    check_same_length(X, labels)
+    require_same_length(X, labels)
     return X, labels
 
 
@@ -317,7 +311,7 @@ def plot_decision_boundary(
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap, to_rgb
 
     X, labels = _as_xy(X, y)
-    resolution = _check_int(resolution, "resolution", 2)
+    resolution = as_int(resolution, "resolution", 2)
     if len(X) == 0:
         raise ValueError("X must contain at least one point, got shape (0, 2)")
     lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
@@ -594,7 +588,7 @@ def plot_images(
         ValueError: images of the wrong shape, or labels/predictions of another length.
     """
     imgs = _as_images(images, shape)
-    ncols = _check_int(ncols, "ncols", 1)
+    ncols = as_int(ncols, "ncols", 1)
     n = len(imgs)
     captions: list[tuple[str, bool]] = []
     true = None if labels is None else _as_series(labels, "labels")
@@ -671,8 +665,8 @@ def plot_weights_as_images(
         raise ValueError(
             f"weight has {W.shape[1]} inputs per unit but shape={tuple(shape)} needs {h * w}"
         )
-    n = min(_check_int(n, "n", 1), W.shape[0])
-    ncols = _check_int(ncols, "ncols", 1)
+    n = min(as_int(n, "n", 1), W.shape[0])
+    ncols = as_int(ncols, "ncols", 1)
     fig, axes = _subplots(n, ncols, (1.1, 1.25))
     limit = float(np.abs(W[:n]).max()) or 1.0
     image = None
@@ -730,8 +724,8 @@ def plot_loss_surface(
     """
     from matplotlib.colors import LogNorm
 
-    resolution = _check_int(resolution, "resolution", 2)
-    levels = _check_int(levels, "levels", 2)
+    resolution = as_int(resolution, "resolution", 2)
+    levels = as_int(levels, "levels", 2)
     W1, W2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     try:
         Z = np.asarray(f(W1, W2), dtype=np.float64)
@@ -1024,7 +1018,7 @@ def plot_histograms(
     labels = [f"layer {i + 1}" for i in range(len(data))] if labels is None else list(labels)
     if len(labels) != len(data):
         raise ValueError(f"labels must name all {len(data)} arrays, got {len(labels)}")
-    bins = _check_int(bins, "bins", 1)
+    bins = as_int(bins, "bins", 1)
     finite = []
     for label, values in zip(labels, data, strict=True):
         values = values[np.isfinite(values)]
@@ -1033,7 +1027,7 @@ def plot_histograms(
         finite.append(values)
     if axes is None:
         fig, ax_list = _subplots(
-            len(data), _check_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex
+            len(data), as_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex
         )
     else:
         ax_list = _check_axes(axes, len(data))

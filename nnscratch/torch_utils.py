@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_positive_int, divergence_message
 from ._rng import as_generator
+from ._validate import as_int, divergence_message
 from .layers import Dropout, Flatten, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .training import History, TrainingDiverged, progress_every, report_progress
 
@@ -415,8 +415,8 @@ def accuracy(
 
 
 def _check_epochs(epochs: object, batch_size: object) -> None:
-    check_positive_int(epochs, "epochs")
-    check_positive_int(batch_size, "batch_size")
+    as_int(epochs, "epochs")
+    as_int(batch_size, "batch_size")
 
 
 def train(
@@ -625,7 +625,7 @@ def shifted_copies(X: Any, y: Any, pixels: int = 1) -> tuple[torch.Tensor, torch
         raise ValueError(f"X must be images of shape (n, C, H, W), got shape {tuple(Xt.shape)}")
     if len(Xt) != len(yt):
         raise ValueError(f"X has {len(Xt)} samples but y has {len(yt)}")
-    k = check_positive_int(pixels, "pixels")
+    k = as_int(pixels, "pixels")
     h, w = Xt.shape[-2:]
     padded = torch.nn.functional.pad(Xt, (k, k, k, k))
     copies = [Xt]

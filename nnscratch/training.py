@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (
-    as_batch,
-    as_labels,
-    check_positive_int,
-    check_same_length,
-    divergence_message,
-)
 from ._rng import as_generator
+from ._validate import (
+    as_batch,
+    as_int,
+    as_labels,
+    divergence_message,
+    require_same_length,
+)
 from .data import iterate_minibatches
 from .layers import Module
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -277,10 +277,10 @@ def fit(
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite (names the epoch).
     """
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = as_int(epochs, "epochs")
     X = as_batch(X, "X")
     y = np.asarray(y)
-    check_same_length(X, y)
+    require_same_length(X, y)
     if early_stopping is not None and validation is None:
         raise ValueError("early_stopping needs a validation set: pass validation=(X_val, y_val)")
     gen = as_generator(rng)  # one generator for the whole run: a fresh order every epoch
