@@ -173,6 +173,9 @@ class Linear(Module):
     ``"torch"`` (uniform +-1/sqrt(in), torch's default), ``"zeros"``, or a float std.
     """
 
+    #: The input of the last ``forward``, ``(n, in_features)``: what ``backward`` needs.
+    x: np.ndarray
+
     def __init__(
         self,
         in_features: int,
@@ -214,7 +217,6 @@ class Linear(Module):
             self.bias: Parameter | None = Parameter(b.astype(self.dtype))
         else:
             self.bias = None
-        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``x (n, in_features) -> x @ W.T + b (n, out_features)``; caches ``x``."""
@@ -253,7 +255,7 @@ class Linear(Module):
 
     def _checked_grad(self, grad_out: np.ndarray) -> np.ndarray:
         # ``self.x`` is what forward cached; without it there is nothing to differentiate.
-        if self.x is None:
+        if not hasattr(self, "x"):
             raise RuntimeError(f"call forward before backward on {self!r}")
         return as_batch(grad_out, "grad_out", self.out_features)
 
@@ -317,8 +319,8 @@ class Dropout(Module):
             )
         if not 0 <= p < 1:
             raise ValueError(f"Dropout probability p must be a number in [0, 1), got {p!r}")
-        self.p = float(p)
-        self._rng = as_generator(rng)
+        self.p: float = float(p)
+        self._rng: np.random.Generator = as_generator(rng)
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -90,6 +90,7 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib as mpl
+        from cycler import cycler
 
         from .plotting import COLORS  # the course's colour-blind-safe cycle, defined once
 
@@ -97,7 +98,7 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
 
         mpl.rcParams.update(
             {
-                "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
+                "axes.prop_cycle": cycler(color=list(COLORS)),
                 "figure.dpi": 72,
                 "figure.figsize": (6.0, 4.0),
                 "axes.grid": True,

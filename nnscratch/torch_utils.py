@@ -194,7 +194,8 @@ def to_torch(
     return converted if device is None else converted.to(get_device(device))
 
 
-def _convert_to_torch(m: Module, dtype: torch.dtype, torch: Any) -> torch.nn.Module:
+def _convert_to_torch(m: Any, dtype: torch.dtype, torch: Any) -> torch.nn.Module:
+    # ``m`` is Any: the exact-type tests below (subclasses are refused) do not narrow it.
     tnn = torch.nn
     if isinstance(m, Sequential):
         return tnn.Sequential(*(_convert_to_torch(child, dtype, torch) for child in m))
@@ -236,7 +237,8 @@ def from_torch(model: torch.nn.Module, dtype: Any = np.float64) -> Module:
     return converted
 
 
-def _convert_from_torch(m: torch.nn.Module, dtype: np.dtype, torch: Any) -> Module:
+def _convert_from_torch(m: Any, dtype: np.dtype, torch: Any) -> Module:
+    # ``m`` is Any: the exact-type tests below (subclasses are refused) do not narrow it.
     tnn = torch.nn
     if isinstance(m, tnn.Sequential):
         return Sequential(*(_convert_from_torch(child, dtype, torch) for child in m))
@@ -246,7 +248,7 @@ def _convert_from_torch(m: torch.nn.Module, dtype: np.dtype, torch: Any) -> Modu
             m.in_features, m.out_features, bias=m.bias is not None, init="zeros", dtype=dtype
         )
         lin.weight.data[...] = m.weight.detach().cpu().numpy()
-        if m.bias is not None:
+        if m.bias is not None and lin.bias is not None:
             lin.bias.data[...] = m.bias.detach().cpu().numpy()
         return lin
     if kind is tnn.Dropout:

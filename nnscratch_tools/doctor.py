@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CheckResult",
@@ -365,7 +366,7 @@ def check_widgets() -> CheckResult:
 # ----------------------------------------------------------------------------- torch, matplotlib
 
 
-def _best_device(torch: object) -> str:
+def _best_device(torch: Any) -> str:
     """Name of the best torch device: CUDA (with the GPU's name), MPS or CPU."""
     if torch.cuda.is_available():
         return f"CUDA ({torch.cuda.get_device_name(0)})"

@@ -16,7 +16,7 @@ import copy
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -137,12 +137,12 @@ def passed(name: str, detail: str = "") -> None:
     print(f"\u2714 {name} passed" + (f": {detail}" if detail else ""))
 
 
-def fail(name: str, message: str) -> None:
+def fail(name: str, message: str) -> NoReturn:
     """Raise ``CheckFailed`` for check ``name`` with ``message``."""
     raise CheckFailed(name, message)
 
 
-def close(a: object, b: object, *, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+def close(a: Any, b: Any, *, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
     """True when ``a`` and ``b`` have the same shape and agree to the given tolerances
     (NaN never agrees)."""
     try:
@@ -153,7 +153,7 @@ def close(a: object, b: object, *, rtol: float = 1e-6, atol: float = 1e-8) -> bo
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _snapshot(value: object) -> object:
+def _snapshot(value: Any) -> object:
     """A copy of an argument that can be compared after the call (arrays, tensors, lists)."""
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -166,7 +166,7 @@ def _snapshot(value: object) -> object:
     return None
 
 
-def _unchanged(before: object, after: object) -> bool:
+def _unchanged(before: Any, after: Any) -> bool:
     if before is None:
         return True
     if isinstance(before, np.ndarray):
@@ -203,12 +203,12 @@ def _arg_names(fn: Callable, n: int) -> list[str]:
 
 def call_student(
     name: str,
-    fn: object,
-    *args: object,
+    fn: Any,
+    *args: Any,
     what: str = "your function",
     hints: Sequence[tuple[tuple[str, ...], str]] = (),
     mutable: Sequence[int] = (),
-) -> object:
+) -> Any:
     """Call the student's ``fn(*args)`` and return what it returns.
 
     A stub's ``NotImplementedError`` becomes ``ExerciseNotDone``; any other crash a
@@ -244,7 +244,7 @@ def call_student(
     return out
 
 
-def answer_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
+def answer_number(name: str, out: Any, expected: str, *, allow_bool: bool = False) -> float:
     """The student's output as one float, or a ``CheckFailed`` saying ``expected``.
 
     A one-element array counts as a number; strings, several values and (unless
@@ -269,7 +269,7 @@ def answer_number(name: str, out: object, expected: str, *, allow_bool: bool = F
 
 def answer_array(
     name: str,
-    out: object,
+    out: Any,
     shape: tuple[int, ...],
     what: str,
     *,
@@ -301,7 +301,7 @@ def answer_array(
     return out.astype(np.float64)
 
 
-def answer_pair(name: str, out: object, what: str) -> tuple[object, object]:
+def answer_pair(name: str, out: Any, what: str) -> tuple[Any, Any]:
     """The student's output as two items (a tuple or list of length 2)."""
     if not isinstance(out, tuple | list) or len(out) != 2:
         length = f" of length {len(out)}" if isinstance(out, tuple | list) else ""

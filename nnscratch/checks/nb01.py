@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,7 @@ __all__ = ["check_perceptron_output", "check_nand_weights", "check_perceptron_up
 _BINARY_PAIRS = np.array(list(itertools.product((0.0, 1.0), repeat=2)))
 
 
-def _all_close(got: list[np.ndarray], other: list[np.ndarray]) -> bool:
+def _all_close(got: Sequence[Any], other: Sequence[Any]) -> bool:
     """True when every student output equals the matching output of a known mistake."""
     return all(close(g, o) for g, o in zip(got, other, strict=True))
 
@@ -43,7 +45,7 @@ def _output_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
     return cases
 
 
-def check_perceptron_output(fn: object) -> None:
+def check_perceptron_output(fn: Any) -> None:
     """Check your ``perceptron_output(x, w, b)`` for ``x, w`` of shape ``(d,)`` and a float ``b``.
 
     It is run on units with 2 to 5 inputs, including sums that land exactly on the threshold,
@@ -111,7 +113,7 @@ def check_perceptron_output(fn: object) -> None:
     )
 
 
-def check_nand_weights(w: object, b: object) -> None:
+def check_nand_weights(w: Any, b: Any) -> None:
     """Check that a threshold unit with your weights ``w`` (2 numbers) and bias ``b`` is NAND.
 
     Names the typical mistakes: building AND (every answer flipped), building OR, a bias
@@ -176,7 +178,7 @@ def _update_cases() -> list[tuple[np.ndarray, float, np.ndarray, int, float]]:
     return cases
 
 
-def check_perceptron_update(fn: object) -> None:
+def check_perceptron_update(fn: Any) -> None:
     """Check your ``perceptron_update(w, b, x, y, lr) -> (new_w, new_b)``: one step of the
     perceptron rule on one sample, compared with ``nnscratch.perceptron.Perceptron``.
 

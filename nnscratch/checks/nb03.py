@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..layers import Parameter
@@ -22,7 +24,7 @@ __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_s
 _ONE_LOSS = "the loss should be a single number (an average over the whole batch)"
 
 
-def check_mse(fn: object) -> None:
+def check_mse(fn: Any) -> None:
     """Check your ``mse(pred, target)`` against ``nnscratch.MSELoss`` for 1-D targets ``(n,)``
     and 2-D ones ``(n, k)`` of several sizes.
 
@@ -62,7 +64,7 @@ def check_mse(fn: object) -> None:
     passed(name, "agrees with nnscratch.MSELoss on five shapes")
 
 
-def check_bce(fn: object) -> None:
+def check_bce(fn: Any) -> None:
     """Check your ``bce(p, y)`` for probabilities ``p (n,)`` strictly between 0 and 1 and 0/1
     labels ``y (n,)`` against ``nnscratch.BCELoss`` on batches of several sizes.
 
@@ -95,7 +97,7 @@ def check_bce(fn: object) -> None:
     passed(name, "agrees with nnscratch.BCELoss on four batches")
 
 
-def check_linear_regression_grad(fn: object) -> None:
+def check_linear_regression_grad(fn: Any) -> None:
     """Check your ``linear_regression_grad(X, y, w, b) -> (dw, db)``: the gradient of the mean
     squared error of the linear model's predictions, for ``X (n, d)``, ``y (n,)``, ``w (d,)``
     and a float ``b``; ``dw`` has the shape of ``w`` and ``db`` is one number. The expected
@@ -150,7 +152,7 @@ def check_linear_regression_grad(fn: object) -> None:
     passed(name, "dw and db agree with nnscratch.MSELoss.backward on four shapes")
 
 
-def check_gd_step(fn: object) -> None:
+def check_gd_step(fn: Any) -> None:
     """Check your ``gd_step(theta, grad, lr)`` against one ``nnscratch.optim.SGD`` step, for
     arrays of several shapes and for plain numbers (the notebook passes a scalar bias too);
     the result has the kind and shape of ``theta``, and ``theta`` itself is left unchanged.
@@ -160,13 +162,13 @@ def check_gd_step(fn: object) -> None:
     """
     name = "check_gd_step"
     rng = np.random.default_rng(34)
-    cases: list[tuple[object, object, float]] = []
-    for shape, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01), ((3, 5), 0.3)):
-        cases.append((rng.normal(size=shape), rng.normal(size=shape), lr))
+    cases: list[tuple[Any, Any, float]] = []
+    for size, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01), ((3, 5), 0.3)):
+        cases.append((rng.normal(size=size), rng.normal(size=size), lr))
     cases += [(float(rng.normal()), float(rng.normal()), 0.2), (1.5, -0.5, 0.05)]
     for theta, grad, lr in cases:
         scalar = isinstance(theta, float)
-        shape = () if scalar else np.shape(theta)
+        shape: tuple[int, ...] = () if scalar else np.shape(theta)
         p = Parameter(np.array(theta, dtype=np.float64).reshape(shape or (1,)))
         p.grad[...] = np.reshape(grad, shape or (1,))
         SGD([p], lr=lr).step()

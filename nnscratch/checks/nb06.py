@@ -7,6 +7,8 @@ difference.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..layers import MLP, Dropout, Linear, Module, ReLU, Sequential
@@ -91,7 +93,7 @@ def _reference(batches: list, *, zero: bool = True, own: bool = False) -> tuple[
     return losses, params
 
 
-def check_train_step(fn: object) -> None:
+def check_train_step(fn: Any) -> None:
     """Check your ``train_step(model, loss_fn, optimizer, Xb, yb) -> float``: one mini-batch
     update, returning the batch's loss from before the update.
 
@@ -133,7 +135,7 @@ def check_train_step(fn: object) -> None:
     passed(name, "forward, loss, backward, the optimiser's step and zero_grad, in order")
 
 
-def check_epoch_loss(fn: object) -> None:
+def check_epoch_loss(fn: Any) -> None:
     """Check your ``epoch_loss(batch_losses, batch_sizes) -> float``: the mean loss over all
     samples of an epoch from per-batch mean losses, for epochs of several sizes (the last
     batch is often smaller), given as lists or arrays.
@@ -170,7 +172,7 @@ def check_epoch_loss(fn: object) -> None:
     passed(name, "the mean over samples, for epochs of five shapes")
 
 
-def check_count_parameters(fn: object) -> None:
+def check_count_parameters(fn: Any) -> None:
     """Check your ``count_parameters(sizes) -> int`` for an MLP with layer sizes
     ``[inputs, hidden..., outputs]``, against ``MLP(sizes).num_parameters()`` for networks of
     one to four layers.
@@ -206,7 +208,7 @@ def check_count_parameters(fn: object) -> None:
     passed(name, "weights and biases of every layer, for five networks")
 
 
-def check_best_epoch(fn: object) -> None:
+def check_best_epoch(fn: Any) -> None:
     """Check your ``best_epoch(val_losses) -> int``: the epoch (counted from 1, as ``fit``
     prints them) with the lowest validation loss, for several loss curves given as lists or
     arrays, including curves with an early local minimum.
@@ -215,7 +217,7 @@ def check_best_epoch(fn: object) -> None:
     local minimum, and the loss value instead of the epoch.
     """
     name = "check_best_epoch"
-    curves = [
+    curves: list[Any] = [
         [1.2, 0.8, 0.55, 0.5, 0.52, 0.61, 0.74],
         [1.0, 0.8, 0.9, 0.6, 0.7, 0.45, 0.5, 0.55],
         np.array([0.3, 0.5, 0.7, 0.6]),

@@ -8,6 +8,7 @@ decay, driven on a ``Parameter`` with hand-set gradients) and Xavier's rule from
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def _momentum_case(rng: np.random.Generator, shape: tuple[int, ...], lr: float, 
     return w1, v1, g1, p.data.copy(), opt.state[0]["velocity"].copy()
 
 
-def check_momentum_step(fn: object) -> None:
+def check_momentum_step(fn: Any) -> None:
     """Check your ``momentum_step(w, v, grad, lr, momentum) -> (w_new, v_new)`` against the
     update of ``nnscratch.optim.SGD`` (and ``torch.optim.SGD``) with momentum, for several
     shapes, learning rates and momenta (never a learning rate of one minus the momentum, so
@@ -76,7 +77,7 @@ def check_momentum_step(fn: object) -> None:
     passed(name, "three momentum steps agree with nnscratch.optim.SGD(momentum=...)")
 
 
-def check_xavier_std(fn: object) -> None:
+def check_xavier_std(fn: Any) -> None:
     """Check your ``xavier_std(fan_in, fan_out) -> float``: the standard deviation of Xavier
     (Glorot) normal initialisation, as ``Linear(init="xavier")`` uses it, for several layer
     shapes.
@@ -105,7 +106,7 @@ def check_xavier_std(fn: object) -> None:
     passed(name, "Xavier's standard deviation for five layer shapes")
 
 
-def check_l2_gradient(fn: object) -> None:
+def check_l2_gradient(fn: Any) -> None:
     """Check your ``l2_gradient(grad, w, lam) -> array``: the gradient of
     loss + (lam/2) * ||w||^2, which is what ``SGD(weight_decay=lam)`` steps along, for several
     shapes and strengths.
