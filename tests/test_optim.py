@@ -172,7 +172,7 @@ def test_adam_rejects_a_single_beta() -> None:
         Adam([Parameter(np.zeros(2))], betas=0.9)
 
 
-# --- issue 11: torch options we refuse say what to do instead --------------------------------
+# --- torch options we refuse say what to do instead ------------------------------------------
 
 REFUSED = [
     (SGD, "nesterov", True, r"momentum="),
