@@ -28,6 +28,13 @@ __all__ = [
 RNGLike = np.random.Generator | int | None
 
 
+def _sample_args(
+    n: object, noise: object, rng: RNGLike, *, min_n: int
+) -> tuple[int, float, np.random.Generator]:
+    """Every toy set starts from these: ``n`` (>= ``min_n``), ``noise`` (>= 0), a generator."""
+    return as_int(n, "n", min_n), as_positive(noise, "noise", allow_zero=True), as_generator(rng)
+
+
 def _class_sizes(n: int, classes: int) -> np.ndarray:
     """Split ``n`` samples over ``classes`` as evenly as possible, shape ``(classes,)``."""
     sizes = np.full(classes, n // classes, dtype=np.int64)
@@ -60,9 +67,7 @@ def make_xor(
     Returns:
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in ``{0, 1}``.
     """
-    n = as_int(n, "n", 4)
-    noise = as_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=4)
     corners = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
     labels = np.array([0, 0, 1, 1])
     which = np.repeat(np.arange(4), _class_sizes(n, 4))
@@ -87,9 +92,7 @@ def make_moons(
     Returns:
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in ``{0, 1}``.
     """
-    n = as_int(n, "n", 2)
-    noise = as_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=2)
     n0, n1 = _class_sizes(n, 2)
     t0 = np.linspace(0.0, np.pi, n0)
     t1 = np.linspace(0.0, np.pi, n1)
@@ -153,9 +156,7 @@ def make_spirals(
         ``{0, ..., classes - 1}``.
     """
     classes = as_int(classes, "classes", 2)
-    n = as_int(n, "n", classes)
-    noise = as_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=classes)
     sizes = _class_sizes(n, classes)
     parts = []
     for k, m in enumerate(sizes):
