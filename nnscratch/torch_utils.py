@@ -421,6 +421,37 @@ def _check_epochs(epochs: object, batch_size: object) -> None:
     as_int(batch_size, "batch_size")
 
 
+class _TrainStep:
+    """One step of ``train``: zero_grad, forward and loss (under autocast with ``amp``),
+    backward and the optimiser's step (through the gradient scaler on CUDA)."""
+
+    def __init__(
+        self, model: torch.nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        optimizer: torch.optim.Optimizer, amp: bool, scaler: Any, when: tuple[int, int],
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.amp, self.scaler, self.when = amp, scaler, when
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """The batch's loss (a float, before the update) and the model's outputs."""
+        self.optimizer.zero_grad()
+        with _autocast(xb.device, self.amp):
+            out = self.model(xb)
+            loss = self.loss_fn(out, yb)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            lr = self.optimizer.param_groups[0]["lr"]
+            raise TrainingDiverged(divergence_message(f"loss became {value}", *self.when, lr))
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return value, out
+
+
 def train(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -480,29 +511,12 @@ def train(
         model.train()
         order = torch.from_numpy(gen.permutation(len(Xt))).to(place)
         total, correct = 0.0, 0.0
+        step = _TrainStep(model, loss_fn, optimizer, amp, scaler, (epoch, epochs))
         for i in range(0, len(Xt), batch_size):
             idx = order[i : i + batch_size]
-            xb, yb = Xt[idx], yt[idx]
-            optimizer.zero_grad()
-            with _autocast(place, amp):
-                out = model(xb)
-                loss = loss_fn(out, yb)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    divergence_message(
-                        f"loss became {value}", epoch, epochs, optimizer.param_groups[0]["lr"]
-                    )
-                )
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
-            total += value * len(xb)
-            correct += _n_correct(out.detach(), yb)
+            value, out = step(Xt[idx], yt[idx])
+            total += value * len(idx)
+            correct += _n_correct(out.detach(), yt[idx])
         hist.lr.append(float(optimizer.param_groups[0]["lr"]))
         hist.loss.append(total / len(Xt))
         hist.acc.append(correct / len(Xt))
