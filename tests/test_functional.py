@@ -141,12 +141,12 @@ def test_as_labels_and_check_same_length():
         (float("nan"), ValueError, "finite"),
     ],
 )
-def test_check_positive_rejects(value, exc, match):
+def test_as_positive_rejects(value, exc, match):
     with pytest.raises(exc, match=match):
         as_positive(value, "lr")
 
 
-def test_check_positive_accepts():
+def test_as_positive_accepts():
     assert as_positive(0, "x", allow_zero=True) == 0.0
     assert as_positive(np.float32(0.5), "x") == 0.5
 
