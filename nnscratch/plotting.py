@@ -694,6 +694,51 @@ def plot_weights_as_images(
 # =========================================================================================
 
 
+def _surface_values(f: Callable[..., Any], W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    """``f`` on the grid ``(W1, W2)``: called once on the arrays, or point by point."""
+    try:
+        Z = np.asarray(f(W1, W2), dtype=np.float64)
+    except (TypeError, ValueError):  # math.exp and friends refuse arrays
+        Z = np.asarray(np.nan)
+    if Z.shape == ():  # not vectorised: evaluate point by point (errors now surface)
+        pairs = zip(W1.ravel().tolist(), W2.ravel().tolist(), strict=True)  # floats
+        Z = np.array([float(f(a, b)) for a, b in pairs]).reshape(W1.shape)
+    if Z.shape != W1.shape:
+        raise ValueError(
+            f"f(W1, W2) must return losses of the grid's shape {W1.shape}, got {Z.shape}"
+        )
+    if not np.isfinite(Z).any():
+        raise ValueError("f returned no finite loss on the grid")
+    return Z
+
+
+def _draw_contours(
+    ax: Axes, W1: np.ndarray, W2: np.ndarray, Z: np.ndarray, levels: int, log_levels: bool
+) -> None:
+    """Filled grey contours of the losses ``Z`` with lines between them, and a colour bar."""
+    from matplotlib.colors import LogNorm
+
+    finite = Z[np.isfinite(Z)]
+    if log_levels:
+        if finite.min() <= 0:
+            raise ValueError(
+                f"log_levels needs positive losses, but the smallest is {finite.min():.4g}"
+            )
+        lv = np.geomspace(finite.min(), finite.max(), levels)
+        filled = ax.contourf(W1, W2, Z, levels=lv, cmap="Greys", norm=LogNorm(), alpha=0.6)
+        ax.contour(W1, W2, Z, levels=lv, colors="grey", linewidths=0.4, norm=LogNorm())
+    else:
+        filled = ax.contourf(W1, W2, Z, levels=levels, cmap="Greys", alpha=0.6)
+        ax.contour(W1, W2, Z, levels=levels, colors="grey", linewidths=0.4)
+    cbar = ax.figure.colorbar(filled, ax=ax, format="{x:.3g}")
+    cbar.set_label("loss")
+    if log_levels:  # a few round-number ticks instead of one per level
+        from matplotlib.ticker import LogLocator
+
+        cbar.locator = LogLocator()
+        cbar.update_ticks()
+
+
 def plot_loss_surface(
     f: Callable[[np.ndarray, np.ndarray], np.ndarray],
     xlim: tuple[float, float] = (-2, 2),
@@ -727,44 +772,12 @@ def plot_loss_surface(
         ValueError: ``f`` returns the wrong shape, a path is not ``(k, 2)``, or
             ``log_levels`` with losses <= 0.
     """
-    from matplotlib.colors import LogNorm
-
     resolution = as_int(resolution, "resolution", 2)
     levels = as_int(levels, "levels", 2)
     W1, W2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    try:
-        Z = np.asarray(f(W1, W2), dtype=np.float64)
-    except (TypeError, ValueError):  # math.exp and friends refuse arrays
-        Z = np.asarray(np.nan)
-    if Z.shape == ():  # not vectorised: evaluate point by point (errors now surface)
-        pairs: Any = zip(W1.ravel().tolist(), W2.ravel().tolist(), strict=True)  # floats
-        Z = np.array([float(f(a, b)) for a, b in pairs]).reshape(W1.shape)
-    if Z.shape != W1.shape:
-        raise ValueError(
-            f"f(W1, W2) must return losses of the grid's shape {W1.shape}, got {Z.shape}"
-        )
-    finite = Z[np.isfinite(Z)]
-    if finite.size == 0:
-        raise ValueError("f returned no finite loss on the grid")
+    Z = _surface_values(f, W1, W2)
     ax = _get_ax(ax, figsize=(6.5, 5.0))
-    if log_levels:
-        if finite.min() <= 0:
-            raise ValueError(
-                f"log_levels needs positive losses, but the smallest is {finite.min():.4g}"
-            )
-        lv = np.geomspace(finite.min(), finite.max(), levels)
-        filled = ax.contourf(W1, W2, Z, levels=lv, cmap="Greys", norm=LogNorm(), alpha=0.6)
-        ax.contour(W1, W2, Z, levels=lv, colors="grey", linewidths=0.4, norm=LogNorm())
-    else:
-        filled = ax.contourf(W1, W2, Z, levels=levels, cmap="Greys", alpha=0.6)
-        ax.contour(W1, W2, Z, levels=levels, colors="grey", linewidths=0.4)
-    cbar = ax.figure.colorbar(filled, ax=ax, format="{x:.3g}")
-    cbar.set_label("loss")
-    if log_levels:  # a few round-number ticks instead of one per level
-        from matplotlib.ticker import LogLocator
-
-        cbar.locator = LogLocator()
-        cbar.update_ticks()
+    _draw_contours(ax, W1, W2, Z, levels, log_levels)
     start_style: dict[str, Any] = dict(marker="o", ms=9, mfc="white", mec="black", mew=1.5, ls="")
     end_style: dict[str, Any] = dict(marker="*", ms=13, mfc="white", mec="black", mew=0.8, ls="")
     for i, (label, path) in enumerate((paths or {}).items()):
