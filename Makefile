@@ -22,7 +22,8 @@ NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=
 NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
 
 # The slow tool tests (grading, release, JupyterLab, lectures, CLI, browser, site, wheel) carry the
-# marker slow_tools (tests/conftest.py, by file name); `make unit-fast` leaves them out.
+# marker slow_tools (tests/conftest.py: every file under tests/tools/, and by file name);
+# `make unit-fast` leaves them out.
 PYTEST := $(BIN)/python -m pytest -q -rs
 
 .PHONY: help setup lab test test-under-load unit unit-fast nbval lint execute slides site \
@@ -32,8 +33,9 @@ help:
 	@echo "make setup    create .venv and install the pinned environment (quick when nothing changed)"
 	@echo "make lab      set up if needed, then start JupyterLab on notebooks/"
 	@echo "make test     set up if needed, then lint, unit tests and nbval over every notebook"
+	@echo "make lint     ruff (style, length, complexity) and mypy (type checks)"
 	@echo "make unit-fast  the library's unit tests alone, without the slow tool tests (minutes)"
-	@echo "make test-under-load  make test while two busy loops load both cores (issue 11's proof)"
+	@echo "make test-under-load  make test while two busy loops load both cores (no test may depend on speed)"
 	@echo "make nbval    check every notebook's stored outputs, under another BLAS configuration"
 	@echo "make execute  re-run every notebook in place, storing fresh outputs"
 	@echo "make site     build the course website offline from the stored outputs"
@@ -47,16 +49,18 @@ setup: $(STAMP)
 # requirements-site.txt (the website's and the browser tests' tools, pinned on top of
 # requirements.txt) is installed in the same resolve, so `make test` has the browser tests' tools.
 SITE_REQS := $(wildcard requirements-site.txt)
+# requirements-dev.txt: the maintainers' tools (mypy for `make lint`, pre-commit), pinned the same way.
+DEV_REQS := $(wildcard requirements-dev.txt)
 
 # JupyterLab's settings for this environment: widget state is saved with the notebook, so a
 # notebook opened, saved and reopened never shows "Error displaying widget".
 LAB_SETTINGS := tools/lab/labconfig/default_setting_overrides.json
 
-$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(LAB_SETTINGS)
+$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(DEV_REQS) $(LAB_SETTINGS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
-	    $(if $(SITE_REQS),-r $(SITE_REQS))
+	    $(if $(SITE_REQS),-r $(SITE_REQS)) $(if $(DEV_REQS),-r $(DEV_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	install -D -m 644 $(LAB_SETTINGS) $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 	@touch $(STAMP)
@@ -68,8 +72,10 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
+# ruff (style, length and complexity rules) and mypy (both packages; config in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 unit: setup
 	$(NB_ENV) $(PYTEST) tests
@@ -92,8 +98,8 @@ test: setup
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory nbval
 
-# Issue 11's proof that no test depends on the machine's speed: `make test` while two busy loops
-# (started here, stopped by their PIDs) keep both cores of a 2-core machine loaded.
+# Shows that no test depends on the machine's speed: `make test` while two busy loops (started
+# here, stopped by their PIDs) keep both cores of a 2-core machine loaded.
 test-under-load: setup
 	@pids=""; for i in 1 2; do $(BIN)/python -c "while True: pass" & pids="$$pids $$!"; done; \
 	  trap 'kill $$pids 2>/dev/null' EXIT INT TERM; echo "busy loops:$$pids"; start=$$(date +%s); \

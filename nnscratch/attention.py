@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_positive_int
+from ._validate import as_array, as_int
 from .functional import softmax
 
 __all__ = ["attention", "attention_backward", "causal_mask", "sinusoidal_positions"]
@@ -151,7 +151,7 @@ def attention_backward(
 
 def causal_mask(length: int) -> np.ndarray:
     """Boolean ``(length, length)`` mask: query ``i`` may look at keys ``0 .. i`` only."""
-    check_positive_int(length, "length")
+    as_int(length, "length")
     return np.tril(np.ones((length, length), dtype=bool))
 
 
@@ -161,8 +161,8 @@ def sinusoidal_positions(length: int, d_model: int, base: float = 10000.0) -> np
     Column pair ``(2i, 2i+1)`` holds ``sin(p / base**(2i/d_model))`` and the matching cosine
     for position ``p``; ``d_model`` must be even.
     """
-    check_positive_int(length, "length")
-    check_positive_int(d_model, "d_model")
+    as_int(length, "length")
+    as_int(d_model, "d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even (sine and cosine pairs), got {d_model}")
     pos = np.arange(length)[:, None]

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._checks import as_array
 from ._rng import as_generator
+from ._validate import as_array
 from .init import float_dtype, init_bias, init_weight
 from .layers import Module, Parameter
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_batch
+from ._validate import as_batch
 from .layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .losses import Loss
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, as_labels, check_positive_int
+from ._validate import as_array, as_int, as_labels
 
 __all__ = [
     "sigmoid",
@@ -95,9 +95,7 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     Raises:
         ValueError: if a label lies outside ``[0, num_classes)``.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
-    num_classes = check_positive_int(num_classes, "num_classes")
+    num_classes = as_int(num_classes, "num_classes")
     labels = as_labels(y, num_classes)
     out = np.zeros((labels.shape[0], int(num_classes)))
     out[np.arange(labels.shape[0]), labels] = 1.0

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import as_array
 from ._rng import as_generator
+from ._validate import as_array
 from .layers import Module
 
 __all__ = ["numerical_gradient", "rel_error", "gradcheck"]

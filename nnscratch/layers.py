@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ._checks import as_array, as_batch, check_positive_int
 from ._rng import as_generator
+from ._validate import as_array, as_batch, as_int
 from .functional import relu, sigmoid
 from .init import float_dtype, init_bias, init_weight
 
@@ -172,6 +172,9 @@ class Linear(Module):
     functions of ``nnscratch.init``.
     """
 
+    #: The input of the last ``forward``, ``(n, in_features)``: what ``backward`` needs.
+    x: np.ndarray
+
     def __init__(
         self,
         in_features: int,
@@ -182,8 +185,8 @@ class Linear(Module):
         rng: np.random.Generator | int | None = None,
         dtype: type | np.dtype = np.float64,
     ) -> None:
-        self.in_features = check_positive_int(in_features, "in_features")
-        self.out_features = check_positive_int(out_features, "out_features")
+        self.in_features = as_int(in_features, "in_features")
+        self.out_features = as_int(out_features, "out_features")
         self.dtype = float_dtype(dtype)
         gen = as_generator(rng)
         w = init_weight(init, (self.out_features, self.in_features), gen)
@@ -192,35 +195,47 @@ class Linear(Module):
         if bias:
             b = init_bias(init, self.out_features, self.in_features, gen)
             self.bias = Parameter(b.astype(self.dtype))
-        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``x (n, in_features) -> x @ W.T + b (n, out_features)``; caches ``x``."""
         x = as_batch(x, "input", self.in_features, owner=self)
-        self._x = x  # (n, in_features), for backward
+        self.x = x  # cached for backward, (n, in_features)
         out = x @ self.weight.data.T
         if self.bias is not None:
             out += self.bias.data
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out (n, out_features) -> grad_in = grad_out @ W (n, in_features)``.
+        """``grad_out (n, out_features) -> grad_in (n, in_features)``; adds dW and db to the grads.
 
-        Adds dW = grad_out.T @ x ``(out, in)`` and db = grad_out.sum(axis=0) ``(out,)``
-        to the gradients (``backward_params``).
+        The three lines of notebook 05's ``MyLinear.backward``, after a check of the shapes.
         """
-        grad_out = as_batch(grad_out, "grad_out", self.out_features)
-        self.backward_params(grad_out)
+        grad_out = self._checked_grad(grad_out)
+        self.weight.grad += grad_out.T @ self.x
+        if self.bias is not None:
+            self.bias.grad += grad_out.sum(axis=0)
         return grad_out @ self.weight.data
 
     def backward_params(self, grad_out: np.ndarray) -> None:
-        """Add dW = grad_out.T @ x and db = grad_out.sum(axis=0); skip dL/dx (notebook 05)."""
-        if self._x is None:
-            raise RuntimeError("call forward before backward")
-        grad_out = as_batch(grad_out, "grad_out", self.out_features)
-        self.weight.accumulate_matmul(grad_out.T, self._x)  # weight.grad += grad_out.T @ x
+        """The parameter gradients of ``backward``, without dL/dx (notebook 05's shortcut).
+
+        The training loop's fast path, kept beside ``backward`` rather than inside it:
+        ``fit`` calls it on the first layer, whose input is the data. Besides skipping
+        ``grad_out @ W``, it stores dW with ``accumulate_matmul`` (the same numbers as
+        ``self.weight.grad += grad_out.T @ self.x``): right after ``zero_grad()`` the
+        product becomes the gradient instead of being added to fresh zeros, which saves two
+        passes over the largest weight matrix of an MNIST-sized model (bench/README.md).
+        """
+        grad_out = self._checked_grad(grad_out)
+        self.weight.accumulate_matmul(grad_out.T, self.x)
         if self.bias is not None:
             self.bias.grad += grad_out.sum(axis=0)
+
+    def _checked_grad(self, grad_out: np.ndarray) -> np.ndarray:
+        # ``self.x`` is what forward cached; without it there is nothing to differentiate.
+        if not hasattr(self, "x"):
+            raise RuntimeError(f"call forward before backward on {self!r}")
+        return as_batch(grad_out, "grad_out", self.out_features)
 
     def __repr__(self) -> str:
         return (
@@ -282,8 +297,8 @@ class Dropout(Module):
             )
         if not 0 <= p < 1:
             raise ValueError(f"Dropout probability p must be a number in [0, 1), got {p!r}")
-        self.p = float(p)
-        self._rng = as_generator(rng)
+        self.p: float = float(p)
+        self._rng: np.random.Generator = as_generator(rng)
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -314,11 +329,11 @@ class Flatten(Module):
         return grad_out.reshape(self._shape)
 
 
-def _check_used_once(modules: Sequence[Module]) -> None:
+def _check_used_once(layers: Sequence[Module]) -> None:
     # A module caches its last input for backward, so one object cannot sit at two places
     # of a chain: the second forward would overwrite what the first backward needs.
     where: dict[int, int] = {}
-    stack = [(i, m) for i, m in enumerate(modules)]
+    stack = list(enumerate(layers))
     while stack:
         i, m = stack.pop()
         if id(m) in where:
@@ -330,57 +345,61 @@ def _check_used_once(modules: Sequence[Module]) -> None:
             )
         where[id(m)] = i
         if isinstance(m, Sequential):
-            stack.extend((i, sub) for sub in m.modules)
+            stack.extend((i, sub) for sub in m.layers)
 
 
 class Sequential(Module):
-    """Modules applied in order; backward runs them in reverse. Iterable, indexable and sized.
+    """Layers applied in order; backward runs them in reverse. Iterable, indexable and sized.
 
-    Each module object may appear once (it caches its input); layers that share a
-    ``Parameter`` (tied weights) are fine, and their gradients add up, as in torch.
+    Notebook 05's ``MySequential``, plus checks and ``backward_params``. Each module object
+    may appear once (it caches its input); layers that share a ``Parameter`` (tied weights)
+    are fine, and their gradients add up, as in torch.
     """
 
-    def __init__(self, *modules: Module) -> None:
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential item {i} must be a Module, got {type(m).__name__}")
-        _check_used_once(modules)
-        self.modules: list[Module] = list(modules)
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential item {i} must be a Module, got {type(layer).__name__}"
+                )
+        _check_used_once(layers)
+        self.layers: list[Module] = list(layers)
 
     def children(self) -> list[Module]:
-        return list(self.modules)
+        return list(self.layers)  # so parameters() and zero_grad() find every layer's weights
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        for m in self.modules:
-            x = m(x)
+        """Input ``(n, in)`` -> output ``(n, out)``: each layer's output feeds the next."""
+        for layer in self.layers:
+            x = layer(x)
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """dL/d(output) ``(n, out)`` -> dL/d(input) ``(n, in)``: the modules in reverse."""
-        for m in reversed(self.modules):
-            grad_out = m.backward(grad_out)
+        """dL/d(output) ``(n, out)`` -> dL/d(input) ``(n, in)``: the layers in reverse."""
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
         return grad_out
 
     def backward_params(self, grad_out: np.ndarray) -> None:
-        """The same parameter gradients as ``backward``; the first module skips dL/d(input)."""
-        for m in reversed(self.modules[1:]):
-            grad_out = m.backward(grad_out)
-        if self.modules:
-            self.modules[0].backward_params(grad_out)
+        """The same parameter gradients as ``backward``; the first layer skips dL/d(input)."""
+        for layer in reversed(self.layers[1:]):
+            grad_out = layer.backward(grad_out)
+        if self.layers:
+            self.layers[0].backward_params(grad_out)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self.modules)
+        return iter(self.layers)
 
     def __len__(self) -> int:
-        return len(self.modules)
+        return len(self.layers)
 
     def __getitem__(self, i: int | slice) -> Module:
         if isinstance(i, slice):
-            return Sequential(*self.modules[i])
-        return self.modules[i]
+            return Sequential(*self.layers[i])
+        return self.layers[i]
 
     def __repr__(self) -> str:
-        inner = "\n".join(f"  ({i}): {m!r}" for i, m in enumerate(self.modules))
+        inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"{type(self).__name__}(\n{inner}\n)"
 
 
@@ -415,12 +434,13 @@ class MLP(Sequential):
         gen = as_generator(rng)
         if init is None:
             init = "he" if activation == "relu" else "xavier"
-        modules: list[Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            modules.append(Linear(fan_in, fan_out, init=init, rng=gen, dtype=dtype))
-            if i < len(sizes) - 2:
-                modules.append(_ACTIVATIONS[activation]())
-                if dropout:
-                    modules.append(Dropout(dropout, rng=gen))
-        super().__init__(*modules)
+        layers: list[Module] = []
+        for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):  # hidden layers
+            layers.append(Linear(fan_in, fan_out, init=init, rng=gen, dtype=dtype))
+            layers.append(_ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(Dropout(dropout, rng=gen))
+        # The output layer gives logits: no activation after it.
+        layers.append(Linear(sizes[-2], sizes[-1], init=init, rng=gen, dtype=dtype))
+        super().__init__(*layers)
         self.sizes = sizes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, as_batch, as_labels, check_entries, refuse_options
+from ._validate import as_array, as_batch, as_labels, refuse_options, reject_entries
 from .functional import log_softmax, sigmoid
 
 __all__ = ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
@@ -89,17 +89,17 @@ def _matching(loss: Loss, pred: object, target: object) -> tuple[np.ndarray, np.
         raise ValueError(f"pred and target must have the same shape, got {p.shape} and {t.shape}")
     if p.size == 0:
         raise ValueError("pred is empty: a loss needs at least one sample")
-    check_entries(t, np.isnan(t), type(loss).__name__, "target", "a number, not NaN")
+    reject_entries(t, np.isnan(t), type(loss).__name__, "target", "a number, not NaN")
     return p, t
 
 
 def _check_probabilities(loss: Loss, t: np.ndarray, name: str, hint: str = "") -> None:
     # (t >= 0) & (t <= 1) is False for NaN too
-    check_entries(t, ~((t >= 0) & (t <= 1)), type(loss).__name__, name, "in [0, 1]" + hint)
+    reject_entries(t, ~((t >= 0) & (t <= 1)), type(loss).__name__, name, "in [0, 1]" + hint)
 
 
 def _check_logits(loss: Loss, z: np.ndarray) -> None:
-    check_entries(z, ~np.isfinite(z), type(loss).__name__, "pred", "a finite logit")
+    reject_entries(z, ~np.isfinite(z), type(loss).__name__, "pred", "a finite logit")
 
 
 class MSELoss(Loss):
@@ -110,7 +110,7 @@ class MSELoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         p, t = _matching(self, pred, target)
-        check_entries(p, np.isnan(p), "MSELoss", "pred", "a number, not NaN")
+        reject_entries(p, np.isnan(p), "MSELoss", "pred", "a number, not NaN")
         diff = p - t
         self._grad = (2.0 / diff.size) * diff
         return float(np.mean(diff * diff))
@@ -199,7 +199,7 @@ class CrossEntropyLoss(Loss):
                     f"probability targets must have the logits' shape {z.shape}, got {probs.shape}"
                 )
             _check_logits(self, z)
-            check_entries(
+            reject_entries(
                 probs, ~(np.isfinite(probs) & (probs >= 0)), "CrossEntropyLoss", "target",
                 "a finite class probability >= 0",
             )  # fmt: skip

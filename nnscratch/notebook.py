@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 
+from ._validate import as_int
+
 __all__ = ["setup_notebook", "NOTEBOOK_ENV"]
 
 #: Environment variables that ``make execute`` and ``make test`` both set, so stored and
@@ -57,10 +59,10 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
     ``make execute`` and ``make test`` set to ``cpu``, so stored outputs are CPU outputs).
 
     Raises:
-        ValueError: for a seed that is not a non-negative int.
+        TypeError: for a seed that is not an int.
+        ValueError: for a negative seed.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = as_int(seed, "seed", 0)
     for key, value in NOTEBOOK_ENV.items():
         if key != "MPLBACKEND":  # an interactive session keeps its own plotting backend
             os.environ.setdefault(key, value)
@@ -88,6 +90,7 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib as mpl
+        from cycler import cycler
 
         from .plotting import COLORS  # the course's colour-blind-safe cycle, defined once
 
@@ -95,7 +98,7 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
 
         mpl.rcParams.update(
             {
-                "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
+                "axes.prop_cycle": cycler(color=list(COLORS)),
                 "figure.dpi": 72,
                 "figure.figsize": (6.0, 4.0),
                 "axes.grid": True,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._checks import check_positive, check_positive_int, refuse_options
+from ._validate import as_int, as_positive, refuse_options
 from .layers import Parameter
 
 __all__ = [
@@ -64,7 +64,7 @@ class Optimizer:
                 raise TypeError(
                     f"optimizer params must be nnscratch Parameters, item {i} is {type(p).__name__}"
                 )
-        self.lr = check_positive(lr, "learning rate lr", allow_zero=True)
+        self.lr = as_positive(lr, "learning rate lr", allow_zero=True)
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.steps = 0
 
@@ -114,8 +114,8 @@ class SGD(Optimizer):
         **options: object,
     ) -> None:
         super().__init__(params, lr, **options)
-        self.momentum = check_positive(momentum, "momentum", allow_zero=True)
-        self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+        self.momentum = as_positive(momentum, "momentum", allow_zero=True)
+        self.weight_decay = as_positive(weight_decay, "weight_decay", allow_zero=True)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g = p.grad
@@ -150,8 +150,8 @@ class RMSprop(Optimizer):
         **options: object,
     ) -> None:
         super().__init__(params, lr, **options)
-        self.alpha = check_positive(alpha, "alpha", allow_zero=True)
-        self.eps = check_positive(eps, "eps", allow_zero=True)
+        self.alpha = as_positive(alpha, "alpha", allow_zero=True)
+        self.eps = as_positive(eps, "eps", allow_zero=True)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g = p.grad
@@ -183,7 +183,7 @@ class Adagrad(Optimizer):
         **options: object,
     ) -> None:
         super().__init__(params, lr, **options)
-        self.eps = check_positive(eps, "eps", allow_zero=True)
+        self.eps = as_positive(eps, "eps", allow_zero=True)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g = p.grad
@@ -221,12 +221,12 @@ class Adam(Optimizer):
         if (
             not isinstance(betas, (tuple, list))
             or len(betas) != 2
-            or not all(0 <= check_positive(b, "beta", allow_zero=True) < 1 for b in betas)
+            or not all(0 <= as_positive(b, "beta", allow_zero=True) < 1 for b in betas)
         ):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = check_positive(eps, "eps", allow_zero=True)
-        self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+        self.eps = as_positive(eps, "eps", allow_zero=True)
+        self.weight_decay = as_positive(weight_decay, "weight_decay", allow_zero=True)
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         b1, b2 = self.betas
@@ -290,8 +290,8 @@ class StepLR(LRScheduler):
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, **options: object
     ) -> None:
         super().__init__(optimizer, **options)
-        self.step_size = check_positive_int(step_size, "step_size")
-        self.gamma = check_positive(gamma, "gamma")
+        self.step_size = as_int(step_size, "step_size")
+        self.gamma = as_positive(gamma, "gamma")
 
     def get_lr(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -302,7 +302,7 @@ class ExponentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, gamma: float, **options: object) -> None:
         super().__init__(optimizer, **options)
-        self.gamma = check_positive(gamma, "gamma")
+        self.gamma = as_positive(gamma, "gamma")
 
     def get_lr(self, epoch: int) -> float:
         return self.base_lr * self.gamma**epoch
@@ -323,8 +323,8 @@ class CosineAnnealingLR(LRScheduler):
         **options: object,
     ) -> None:
         super().__init__(optimizer, **options)
-        self.T_max = check_positive_int(T_max, "T_max")
-        self.eta_min = check_positive(eta_min, "eta_min", allow_zero=True)
+        self.T_max = as_int(T_max, "T_max")
+        self.eta_min = as_positive(eta_min, "eta_min", allow_zero=True)
 
     def get_lr(self, epoch: int) -> float:
         return (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_batch, check_positive, check_positive_int, check_same_length
 from ._rng import as_generator
+from ._validate import as_batch, as_int, as_positive, require_same_length
 from .functional import step
 
 __all__ = ["Perceptron"]
@@ -28,8 +28,8 @@ class Perceptron:
         bias: float = 0.0,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        self.n_features = check_positive_int(n_features, "n_features")
-        self.lr = check_positive(lr, "learning rate lr")
+        self.n_features = as_int(n_features, "n_features")
+        self.lr = as_positive(lr, "learning rate lr")
         if weights is None:
             self.w = np.zeros(self.n_features)
         else:
@@ -57,10 +57,10 @@ class Perceptron:
         mistake. After each epoch ``history`` gets ``(w.copy(), b, mistakes)``. Returns ``self``."""
         X = as_batch(X, "X", self.n_features)
         y = np.asarray(y)
-        check_same_length(X, y)
+        require_same_length(X, y)
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"perceptron labels must be 0 or 1, got values {np.unique(y)}")
-        check_positive_int(epochs, "epochs")
+        as_int(epochs, "epochs")
         for _ in range(epochs):
             order = self._rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0

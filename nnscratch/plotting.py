@@ -29,15 +29,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ._checks import as_array, as_batch, as_labels, check_same_length
+from ._validate import as_array, as_batch, as_int, as_labels, require_same_length
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only, never imported at run time
     from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
 
     from .autodiff import Value
 
@@ -150,12 +152,6 @@ def _label_axes(ax: Axes, title: str, xlabel: str, ylabel: str, *, legend: bool 
     return ax
 
 
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _as_series(values: object, name: str) -> np.ndarray:
     """A 1-D float array from a sequence of numbers (``(n,)`` or ``(n, 1)``)."""
     arr = as_array(values, name)
@@ -173,7 +169,7 @@ def _as_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         y_arr = y_arr[:, 0]
     labels = as_labels(y_arr, name="y")
-    check_same_length(X, labels)
+    require_same_length(X, labels)
     return X, labels
 
 
@@ -317,7 +313,7 @@ def plot_decision_boundary(
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap, to_rgb
 
     X, labels = _as_xy(X, y)
-    resolution = _check_int(resolution, "resolution", 2)
+    resolution = as_int(resolution, "resolution", 2)
     if len(X) == 0:
         raise ValueError("X must contain at least one point, got shape (0, 2)")
     lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
@@ -332,7 +328,9 @@ def plot_decision_boundary(
     extent = (lo[0], hi[0], lo[1], hi[1])
 
     if proba and num_classes <= 2:
-        cmap = LinearSegmentedColormap.from_list("nnscratch_bo", [COLORS[0], "#FFFFFF", COLORS[1]])
+        cmap: Colormap = LinearSegmentedColormap.from_list(
+            "nnscratch_bo", [COLORS[0], "#FFFFFF", COLORS[1]]
+        )
         P = conf.reshape(xx.shape)
         filled = ax.contourf(xx, yy, P, levels=np.linspace(0, 1, 11), cmap=cmap, alpha=0.55)
         cbar = ax.figure.colorbar(filled, ax=ax)
@@ -450,7 +448,7 @@ def plot_history(
         fig, ax_list = _subplots(len(shown), len(shown), (5.0, 3.6))
     else:
         ax_list = _check_axes(axes, len(shown))
-        fig = ax_list[0].figure
+        fig = cast("Figure", ax_list[0].figure)
     from matplotlib.ticker import MaxNLocator
 
     several = len(runs) > 1
@@ -594,7 +592,7 @@ def plot_images(
         ValueError: images of the wrong shape, or labels/predictions of another length.
     """
     imgs = _as_images(images, shape)
-    ncols = _check_int(ncols, "ncols", 1)
+    ncols = as_int(ncols, "ncols", 1)
     n = len(imgs)
     captions: list[tuple[str, bool]] = []
     true = None if labels is None else _as_series(labels, "labels")
@@ -671,8 +669,8 @@ def plot_weights_as_images(
         raise ValueError(
             f"weight has {W.shape[1]} inputs per unit but shape={tuple(shape)} needs {h * w}"
         )
-    n = min(_check_int(n, "n", 1), W.shape[0])
-    ncols = _check_int(ncols, "ncols", 1)
+    n = min(as_int(n, "n", 1), W.shape[0])
+    ncols = as_int(ncols, "ncols", 1)
     fig, axes = _subplots(n, ncols, (1.1, 1.25))
     limit = float(np.abs(W[:n]).max()) or 1.0
     image = None
@@ -685,7 +683,8 @@ def plot_weights_as_images(
         ax.set_title(f"unit {k}", fontsize=8, pad=3)
     fig.suptitle(title)
     fig.tight_layout()
-    cbar = fig.colorbar(image, ax=axes, shrink=0.8, pad=0.02)
+    # n >= 1, so the loop drew at least one image; every image shares the colour limits.
+    cbar = fig.colorbar(cast("AxesImage", image), ax=axes, shrink=0.8, pad=0.02)
     cbar.set_label("weight")
     return fig
 
@@ -693,6 +692,51 @@ def plot_weights_as_images(
 # =========================================================================================
 # 5. Loss surfaces and optimiser paths
 # =========================================================================================
+
+
+def _surface_values(f: Callable[..., Any], W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    """``f`` on the grid ``(W1, W2)``: called once on the arrays, or point by point."""
+    try:
+        Z = np.asarray(f(W1, W2), dtype=np.float64)
+    except (TypeError, ValueError):  # math.exp and friends refuse arrays
+        Z = np.asarray(np.nan)
+    if Z.shape == ():  # not vectorised: evaluate point by point (errors now surface)
+        pairs = zip(W1.ravel().tolist(), W2.ravel().tolist(), strict=True)  # floats
+        Z = np.array([float(f(a, b)) for a, b in pairs]).reshape(W1.shape)
+    if Z.shape != W1.shape:
+        raise ValueError(
+            f"f(W1, W2) must return losses of the grid's shape {W1.shape}, got {Z.shape}"
+        )
+    if not np.isfinite(Z).any():
+        raise ValueError("f returned no finite loss on the grid")
+    return Z
+
+
+def _draw_contours(
+    ax: Axes, W1: np.ndarray, W2: np.ndarray, Z: np.ndarray, levels: int, log_levels: bool
+) -> None:
+    """Filled grey contours of the losses ``Z`` with lines between them, and a colour bar."""
+    from matplotlib.colors import LogNorm
+
+    finite = Z[np.isfinite(Z)]
+    if log_levels:
+        if finite.min() <= 0:
+            raise ValueError(
+                f"log_levels needs positive losses, but the smallest is {finite.min():.4g}"
+            )
+        lv = np.geomspace(finite.min(), finite.max(), levels)
+        filled = ax.contourf(W1, W2, Z, levels=lv, cmap="Greys", norm=LogNorm(), alpha=0.6)
+        ax.contour(W1, W2, Z, levels=lv, colors="grey", linewidths=0.4, norm=LogNorm())
+    else:
+        filled = ax.contourf(W1, W2, Z, levels=levels, cmap="Greys", alpha=0.6)
+        ax.contour(W1, W2, Z, levels=levels, colors="grey", linewidths=0.4)
+    cbar = ax.figure.colorbar(filled, ax=ax, format="{x:.3g}")
+    cbar.set_label("loss")
+    if log_levels:  # a few round-number ticks instead of one per level
+        from matplotlib.ticker import LogLocator
+
+        cbar.locator = LogLocator()
+        cbar.update_ticks()
 
 
 def plot_loss_surface(
@@ -728,46 +772,14 @@ def plot_loss_surface(
         ValueError: ``f`` returns the wrong shape, a path is not ``(k, 2)``, or
             ``log_levels`` with losses <= 0.
     """
-    from matplotlib.colors import LogNorm
-
-    resolution = _check_int(resolution, "resolution", 2)
-    levels = _check_int(levels, "levels", 2)
+    resolution = as_int(resolution, "resolution", 2)
+    levels = as_int(levels, "levels", 2)
     W1, W2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    try:
-        Z = np.asarray(f(W1, W2), dtype=np.float64)
-    except (TypeError, ValueError):  # math.exp and friends refuse arrays
-        Z = np.asarray(np.nan)
-    if Z.shape == ():  # not vectorised: evaluate point by point (errors now surface)
-        pairs = zip(W1.ravel().tolist(), W2.ravel().tolist(), strict=True)
-        Z = np.array([float(f(a, b)) for a, b in pairs]).reshape(W1.shape)
-    if Z.shape != W1.shape:
-        raise ValueError(
-            f"f(W1, W2) must return losses of the grid's shape {W1.shape}, got {Z.shape}"
-        )
-    finite = Z[np.isfinite(Z)]
-    if finite.size == 0:
-        raise ValueError("f returned no finite loss on the grid")
+    Z = _surface_values(f, W1, W2)
     ax = _get_ax(ax, figsize=(6.5, 5.0))
-    if log_levels:
-        if finite.min() <= 0:
-            raise ValueError(
-                f"log_levels needs positive losses, but the smallest is {finite.min():.4g}"
-            )
-        lv = np.geomspace(finite.min(), finite.max(), levels)
-        filled = ax.contourf(W1, W2, Z, levels=lv, cmap="Greys", norm=LogNorm(), alpha=0.6)
-        ax.contour(W1, W2, Z, levels=lv, colors="grey", linewidths=0.4, norm=LogNorm())
-    else:
-        filled = ax.contourf(W1, W2, Z, levels=levels, cmap="Greys", alpha=0.6)
-        ax.contour(W1, W2, Z, levels=levels, colors="grey", linewidths=0.4)
-    cbar = ax.figure.colorbar(filled, ax=ax, format="{x:.3g}")
-    cbar.set_label("loss")
-    if log_levels:  # a few round-number ticks instead of one per level
-        from matplotlib.ticker import LogLocator
-
-        cbar.locator = LogLocator()
-        cbar.update_ticks()
-    start_style = {"marker": "o", "ms": 9, "mfc": "white", "mec": "black", "mew": 1.5, "ls": ""}
-    end_style = {"marker": "*", "ms": 13, "mfc": "white", "mec": "black", "mew": 0.8, "ls": ""}
+    _draw_contours(ax, W1, W2, Z, levels, log_levels)
+    start_style: dict[str, Any] = dict(marker="o", ms=9, mfc="white", mec="black", mew=1.5, ls="")
+    end_style: dict[str, Any] = dict(marker="*", ms=13, mfc="white", mec="black", mew=0.8, ls="")
     for i, (label, path) in enumerate((paths or {}).items()):
         pts = as_array(path, f"paths[{label!r}]")
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
@@ -1024,7 +1036,7 @@ def plot_histograms(
     labels = [f"layer {i + 1}" for i in range(len(data))] if labels is None else list(labels)
     if len(labels) != len(data):
         raise ValueError(f"labels must name all {len(data)} arrays, got {len(labels)}")
-    bins = _check_int(bins, "bins", 1)
+    bins = as_int(bins, "bins", 1)
     finite = []
     for label, values in zip(labels, data, strict=True):
         values = values[np.isfinite(values)]
@@ -1033,11 +1045,11 @@ def plot_histograms(
         finite.append(values)
     if axes is None:
         fig, ax_list = _subplots(
-            len(data), _check_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex
+            len(data), as_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex
         )
     else:
         ax_list = _check_axes(axes, len(data))
-        fig = ax_list[0].figure
+        fig = cast("Figure", ax_list[0].figure)
     lo = min(v.min() for v in finite)
     hi = max(v.max() for v in finite)
     span = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
@@ -1156,6 +1168,70 @@ def _graph_layout(root: Value) -> tuple[list[Value], dict[int, tuple[float, floa
     return order, pos, depth + 1
 
 
+# Value boxes (inputs white, computed values tinted, the root's edge thicker) and op circles.
+_VALUE_STYLE = {"boxstyle": "round,pad=0.35", "fc": "#D9ECF7", "ec": COLORS[0], "lw": 1.2}
+_LEAF_STYLE = {**_VALUE_STYLE, "fc": "#FFFFFF"}
+_OP_STYLE = {"boxstyle": "circle,pad=0.3", "fc": "#FBE3B5", "ec": COLORS[1], "lw": 1.2}
+
+
+def _draw_graph_nodes(
+    ax: Axes, order: list[Value], pos: dict[int, tuple[float, float]], root: Value
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Each value as a box at column ``2 * col``, its operation as a circle just left of it.
+
+    Returns the ``Text`` of every value box and of every op circle, keyed by ``id(node)``.
+    """
+    value_text: dict[int, Any] = {}
+    op_text: dict[int, Any] = {}
+    for node in order:
+        col, r = pos[id(node)]
+        x, y = 2 * col, -r
+        lines = [node.label] if node.label else []
+        lines += [f"data {node.data:.4g}", f"grad {node.grad:.4g}"]
+        style = _VALUE_STYLE if node._prev else _LEAF_STYLE
+        if node is root:
+            style = {**style, "lw": 2.4}
+        t = ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=8, bbox=style,
+                    zorder=3, linespacing=1.15)  # fmt: skip
+        t.set_gid("value-node")
+        value_text[id(node)] = t
+        if node._op:
+            symbol = _OP_SYMBOLS.get(node._op, node._op)
+            o = ax.text(x - 1, y, symbol, ha="center", va="center", fontsize=9, bbox=_OP_STYLE,
+                        zorder=3)  # fmt: skip
+            o.set_gid("op-node")
+            op_text[id(node)] = o
+    return value_text, op_text
+
+
+def _draw_graph_arrows(
+    ax: Axes, order: list[Value], value_text: dict[int, Any], op_text: dict[int, Any]
+) -> None:
+    """Arrows from each input's box to the op circle, and from the circle to the value."""
+    # Arrows run from box edge to box edge: measure the drawn boxes in data coordinates.
+    ax.figure.canvas.draw()
+    inv = ax.transData.inverted()
+
+    def extent(text: Any) -> tuple[float, float]:
+        box = text.get_bbox_patch().get_window_extent()
+        (x0, _), (x1, _) = inv.transform([[box.x0, box.y0], [box.x1, box.y1]])
+        return x0, x1
+
+    arrow = {"arrowstyle": "-|>", "color": "#555555", "lw": 0.9, "shrinkA": 0, "shrinkB": 0}
+    for node in order:
+        if not node._prev:
+            continue
+        op = op_text[id(node)]
+        _, oy = op.get_position()
+        o_left, o_right = extent(op)
+        v_left, _ = extent(value_text[id(node)])
+        ax.annotate("", xy=(v_left, oy), xytext=(o_right, oy), arrowprops=arrow, zorder=2)
+        for child in dict.fromkeys(node._prev):  # x * x: one arrow is enough
+            _, cy = value_text[id(child)].get_position()
+            _, c_right = extent(value_text[id(child)])
+            ax.annotate("", xy=(o_left, oy), xytext=(c_right, cy), arrowprops=arrow, zorder=2)
+
+
 def plot_computation_graph(
     root: Value,
     *,
@@ -1188,70 +1264,13 @@ def plot_computation_graph(
         raise TypeError(f"root must be an nnscratch.autodiff.Value, got {type(root).__name__}")
     order, pos, ncols = _graph_layout(root)
     tallest = max(sum(1 for p in pos.values() if p[0] == c) for c in range(ncols))
-    x_unit, y_unit = 1.0, 1.0  # one value column = 2 x units (op circles sit in between)
     if ax is None:
         _, ax = _plt().subplots(figsize=(max(4.0, 1.6 * ncols + 0.6), max(2.5, 0.85 * tallest + 1)))
-    fig = ax.figure
-    value_style = {"boxstyle": "round,pad=0.35", "fc": "#D9ECF7", "ec": COLORS[0], "lw": 1.2}
-    leaf_style = {**value_style, "fc": "#FFFFFF"}
-    op_style = {"boxstyle": "circle,pad=0.3", "fc": "#FBE3B5", "ec": COLORS[1], "lw": 1.2}
-    value_text: dict[int, Any] = {}
-    op_text: dict[int, Any] = {}
-    for node in order:
-        col, r = pos[id(node)]
-        x, y = 2 * col * x_unit, -r * y_unit
-        lines = ([node.label] if node.label else []) + [
-            f"data {node.data:.4g}",
-            f"grad {node.grad:.4g}",
-        ]
-        style = value_style if node._prev else leaf_style
-        if node is root:
-            style = {**style, "lw": 2.4}
-        t = ax.text(
-            x,
-            y,
-            "\n".join(lines),
-            ha="center",
-            va="center",
-            fontsize=8,
-            bbox=style,
-            zorder=3,
-            linespacing=1.15,
-        )
-        t.set_gid("value-node")
-        value_text[id(node)] = t
-        if node._op:
-            symbol = _OP_SYMBOLS.get(node._op, node._op)
-            o = ax.text(
-                x - x_unit, y, symbol, ha="center", va="center", fontsize=9, bbox=op_style, zorder=3
-            )
-            o.set_gid("op-node")
-            op_text[id(node)] = o
-    ax.set_xlim(-0.75 * x_unit, 2 * (ncols - 1) * x_unit + 0.75 * x_unit)
+    boxes = _draw_graph_nodes(ax, order, pos, root)
+    ax.set_xlim(-0.75, 2 * (ncols - 1) + 0.75)
     rows = [p[1] for p in pos.values()]
-    ax.set_ylim(-max(rows) * y_unit - 1.2, -min(rows) * y_unit + 0.7)  # legend goes below
-    # Arrows run from box edge to box edge: measure the drawn boxes in data coordinates.
-    fig.canvas.draw()
-    inv = ax.transData.inverted()
-
-    def extent(text: Any) -> tuple[float, float]:
-        box = text.get_bbox_patch().get_window_extent()
-        (x0, _), (x1, _) = inv.transform([[box.x0, box.y0], [box.x1, box.y1]])
-        return x0, x1
-
-    arrow = {"arrowstyle": "-|>", "color": "#555555", "lw": 0.9, "shrinkA": 0, "shrinkB": 0}
-    for node in order:
-        if not node._prev:
-            continue
-        op = op_text[id(node)]
-        ox, oy = op.get_position()
-        o_left, o_right = extent(op)
-        v_left, _ = extent(value_text[id(node)])
-        ax.annotate("", xy=(v_left, oy), xytext=(o_right, oy), arrowprops=arrow, zorder=2)
-        for child in dict.fromkeys(node._prev):  # x * x: one arrow is enough
-            cx, cy = value_text[id(child)].get_position()
-            _, c_right = extent(value_text[id(child)])
-            ax.annotate("", xy=(o_left, oy), xytext=(c_right, cy), arrowprops=arrow, zorder=2)
+    ax.set_ylim(-max(rows) - 1.2, -min(rows) + 0.7)  # the legend goes below
+    _draw_graph_arrows(ax, order, *boxes)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
@@ -1259,9 +1278,9 @@ def plot_computation_graph(
         spine.set_visible(False)
     ax.legend(
         handles=[
-            Patch(fc=leaf_style["fc"], ec=COLORS[0], label="input value: label, data, grad"),
-            Patch(fc=value_style["fc"], ec=COLORS[0], label="computed value"),
-            Patch(fc=op_style["fc"], ec=COLORS[1], label="operation"),
+            Patch(fc=_LEAF_STYLE["fc"], ec=COLORS[0], label="input value: label, data, grad"),
+            Patch(fc=_VALUE_STYLE["fc"], ec=COLORS[0], label="computed value"),
+            Patch(fc=_OP_STYLE["fc"], ec=COLORS[1], label="operation"),
         ],
         loc="lower center",
         ncol=3,
@@ -1312,7 +1331,7 @@ def save_figure(fig: Figure | Axes, path: str | Path) -> Path:
     Creates missing parent folders; the format follows the suffix (``.png``, ``.pdf``,
     ``.svg``). Returns the path written.
     """
-    figure = fig if hasattr(fig, "savefig") else getattr(fig, "figure", None)
+    figure: Any = fig if hasattr(fig, "savefig") else getattr(fig, "figure", None)
     if not hasattr(figure, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}")
     path = Path(path)

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_positive_int, divergence_message
 from ._rng import as_generator
+from ._validate import as_int, divergence_message
 from .layers import Dropout, Flatten, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .training import History, TrainingDiverged, progress_every, report_progress
 
@@ -194,7 +194,8 @@ def to_torch(
     return converted if device is None else converted.to(get_device(device))
 
 
-def _convert_to_torch(m: Module, dtype: torch.dtype, torch: Any) -> torch.nn.Module:
+def _convert_to_torch(m: Any, dtype: torch.dtype, torch: Any) -> torch.nn.Module:
+    # ``m`` is Any: the exact-type tests below (subclasses are refused) do not narrow it.
     tnn = torch.nn
     if isinstance(m, Sequential):
         return tnn.Sequential(*(_convert_to_torch(child, dtype, torch) for child in m))
@@ -236,7 +237,8 @@ def from_torch(model: torch.nn.Module, dtype: Any = np.float64) -> Module:
     return converted
 
 
-def _convert_from_torch(m: torch.nn.Module, dtype: np.dtype, torch: Any) -> Module:
+def _convert_from_torch(m: Any, dtype: np.dtype, torch: Any) -> Module:
+    # ``m`` is Any: the exact-type tests below (subclasses are refused) do not narrow it.
     tnn = torch.nn
     if isinstance(m, tnn.Sequential):
         return Sequential(*(_convert_from_torch(child, dtype, torch) for child in m))
@@ -246,7 +248,7 @@ def _convert_from_torch(m: torch.nn.Module, dtype: np.dtype, torch: Any) -> Modu
             m.in_features, m.out_features, bias=m.bias is not None, init="zeros", dtype=dtype
         )
         lin.weight.data[...] = m.weight.detach().cpu().numpy()
-        if m.bias is not None:
+        if m.bias is not None and lin.bias is not None:
             lin.bias.data[...] = m.bias.detach().cpu().numpy()
         return lin
     if kind is tnn.Dropout:
@@ -415,8 +417,39 @@ def accuracy(
 
 
 def _check_epochs(epochs: object, batch_size: object) -> None:
-    check_positive_int(epochs, "epochs")
-    check_positive_int(batch_size, "batch_size")
+    as_int(epochs, "epochs")
+    as_int(batch_size, "batch_size")
+
+
+class _TrainStep:
+    """One step of ``train``: zero_grad, forward and loss (under autocast with ``amp``),
+    backward and the optimiser's step (through the gradient scaler on CUDA)."""
+
+    def __init__(
+        self, model: torch.nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        optimizer: torch.optim.Optimizer, amp: bool, scaler: Any, when: tuple[int, int],
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.amp, self.scaler, self.when = amp, scaler, when
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """The batch's loss (a float, before the update) and the model's outputs."""
+        self.optimizer.zero_grad()
+        with _autocast(xb.device, self.amp):
+            out = self.model(xb)
+            loss = self.loss_fn(out, yb)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            lr = self.optimizer.param_groups[0]["lr"]
+            raise TrainingDiverged(divergence_message(f"loss became {value}", *self.when, lr))
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        return value, out
 
 
 def train(
@@ -478,29 +511,12 @@ def train(
         model.train()
         order = torch.from_numpy(gen.permutation(len(Xt))).to(place)
         total, correct = 0.0, 0.0
+        step = _TrainStep(model, loss_fn, optimizer, amp, scaler, (epoch, epochs))
         for i in range(0, len(Xt), batch_size):
             idx = order[i : i + batch_size]
-            xb, yb = Xt[idx], yt[idx]
-            optimizer.zero_grad()
-            with _autocast(place, amp):
-                out = model(xb)
-                loss = loss_fn(out, yb)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    divergence_message(
-                        f"loss became {value}", epoch, epochs, optimizer.param_groups[0]["lr"]
-                    )
-                )
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                optimizer.step()
-            total += value * len(xb)
-            correct += _n_correct(out.detach(), yb)
+            value, out = step(Xt[idx], yt[idx])
+            total += value * len(idx)
+            correct += _n_correct(out.detach(), yt[idx])
         hist.lr.append(float(optimizer.param_groups[0]["lr"]))
         hist.loss.append(total / len(Xt))
         hist.acc.append(correct / len(Xt))
@@ -625,7 +641,7 @@ def shifted_copies(X: Any, y: Any, pixels: int = 1) -> tuple[torch.Tensor, torch
         raise ValueError(f"X must be images of shape (n, C, H, W), got shape {tuple(Xt.shape)}")
     if len(Xt) != len(yt):
         raise ValueError(f"X has {len(Xt)} samples but y has {len(yt)}")
-    k = check_positive_int(pixels, "pixels")
+    k = as_int(pixels, "pixels")
     h, w = Xt.shape[-2:]
     padded = torch.nn.functional.pad(Xt, (k, k, k, k))
     copies = [Xt]

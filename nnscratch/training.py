@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (
-    as_batch,
-    as_labels,
-    check_positive_int,
-    check_same_length,
-    divergence_message,
-)
 from ._rng import as_generator
+from ._validate import (
+    as_batch,
+    as_int,
+    as_labels,
+    divergence_message,
+    require_same_length,
+)
 from .data import iterate_minibatches
 from .layers import Module
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -243,6 +243,70 @@ def report_progress(hist: History, epoch: int, epochs: int, every: int) -> None:
 
 
 @np.errstate(over="ignore", invalid="ignore")  # a blow-up ends in TrainingDiverged instead
+def _train_step(
+    model: Module, loss: Loss, optimizer: Optimizer, Xb: np.ndarray, yb: np.ndarray,
+    when: tuple[int, int],
+) -> tuple[float, np.ndarray]:
+    """One step of notebook 06's loop on the batch ``(Xb, yb)``: the loss value and outputs.
+
+    ``when`` is ``(epoch, epochs)``, named in the error if training diverges.
+    """
+    optimizer.zero_grad()
+    out = model(Xb)
+    if not np.isfinite(out).all():  # before the loss, which refuses NaN outputs
+        what = "the model's outputs became NaN or infinite"
+        raise TrainingDiverged(divergence_message(what, *when, optimizer.lr))
+    value = loss(out, _targets_for(loss, yb))
+    if not math.isfinite(value):
+        raise TrainingDiverged(divergence_message(f"loss became {value}", *when, optimizer.lr))
+    # dL/dX of the data is never needed: backward_params skips it (notebook 05).
+    model.backward_params(loss.backward())
+    optimizer.step()
+    return value, out
+
+
+def _train_epoch(
+    model: Module, loss: Loss, optimizer: Optimizer,
+    batches: Iterable[tuple[np.ndarray, np.ndarray]], when: tuple[int, int],
+) -> tuple[float, float]:
+    """One epoch in training mode: the mean loss and accuracy over its batches."""
+    model.train()
+    total, correct, count = 0.0, 0.0, 0
+    for Xb, yb in batches:
+        value, out = _train_step(model, loss, optimizer, Xb, yb, when)
+        total += value * len(Xb)
+        correct += _n_correct(out, yb, loss)
+        count += len(Xb)
+    # Training curves are running means over the epoch's batches (as Keras reports them).
+    return total / count, correct / count
+
+
+class _BestWeights:
+    """Early stopping's memory: the lowest validation loss so far, its epoch and weights."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience, self.waited = patience, 0
+        self.loss, self.epoch = math.inf, -1
+        self.weights: list[np.ndarray] | None = None
+
+    def update(self, model: Module, val_loss: float, epoch: int) -> bool:
+        """Remember ``model`` if ``val_loss`` is the best yet; True when patience runs out."""
+        if val_loss < self.loss:
+            self.loss, self.epoch, self.waited = val_loss, epoch, 0
+            self.weights = [p.data.copy() for p in model.parameters()]
+        else:
+            self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, model: Module) -> bool:
+        """Put the best weights back into ``model``; False if there were none."""
+        if self.weights is None:
+            return False
+        for p, saved in zip(model.parameters(), self.weights, strict=True):
+            p.data[...] = saved
+        return True
+
+
 def fit(
     model: Module,
     loss: Loss,
@@ -277,66 +341,41 @@ def fit(
     Raises:
         TrainingDiverged: when the loss becomes NaN or infinite (names the epoch).
     """
-    epochs = check_positive_int(epochs, "epochs")
+    epochs = as_int(epochs, "epochs")
     X = as_batch(X, "X")
     y = np.asarray(y)
-    check_same_length(X, y)
+    require_same_length(X, y)
     if early_stopping is not None and validation is None:
         raise ValueError("early_stopping needs a validation set: pass validation=(X_val, y_val)")
     gen = as_generator(rng)  # one generator for the whole run: a fresh order every epoch
     every = progress_every(verbose, epochs)
+    best = _BestWeights(early_stopping) if early_stopping is not None else None
     hist = History()
-    best = (math.inf, None, -1)
-    waited = 0
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        model.train()
-        total, correct, count = 0.0, 0.0, 0
-        for Xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen):
-            optimizer.zero_grad()
-            out = model(Xb)
-            if not np.isfinite(out).all():  # before the loss, which refuses NaN outputs
-                what = "the model's outputs became NaN or infinite"
-                raise TrainingDiverged(divergence_message(what, epoch, epochs, optimizer.lr))
-            value = loss(out, _targets_for(loss, yb))
-            if not math.isfinite(value):
-                what = f"loss became {value}"
-                raise TrainingDiverged(divergence_message(what, epoch, epochs, optimizer.lr))
-            model.backward_params(loss.backward())
-            optimizer.step()
-            total += value * len(Xb)
-            correct += _n_correct(out, yb, loss)
-            count += len(Xb)
+        batches = iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen)
+        train_loss, train_acc = _train_epoch(model, loss, optimizer, batches, (epoch, epochs))
         hist.lr.append(optimizer.lr)
-        # Training curves are running means over the epoch's batches (as Keras reports them).
-        train_loss, train_acc = total / count, correct / count
         hist.loss.append(train_loss)
         hist.acc.append(train_acc)
+        stop = False
         if validation is not None:
             val_loss, val_acc = evaluate(model, loss, *validation)
             hist.val_loss.append(val_loss)
             hist.val_acc.append(val_acc)
-            if early_stopping is not None:
-                if val_loss < best[0]:
-                    best = (val_loss, [p.data.copy() for p in model.parameters()], epoch)
-                    waited = 0
-                else:
-                    waited += 1
+            stop = best is not None and best.update(model, val_loss, epoch)
         if scheduler is not None:
             scheduler.step()
         if callback is not None:
             callback(epoch, hist)
         report_progress(hist, epoch, epochs, every)
-        if early_stopping is not None and waited >= early_stopping:
+        if stop:
             hist.stopped_early = True
             if every:
-                print(
-                    f"early stopping after epoch {epoch}: best validation loss in epoch {best[2]}"
-                )
+                print(f"early stopping after epoch {epoch}: best validation loss in epoch "
+                      f"{best.epoch if best else -1}")
             break
-    if early_stopping is not None and best[1] is not None:
-        for p, saved in zip(model.parameters(), best[1], strict=True):
-            p.data[...] = saved
-        hist.best_epoch = best[2]
+    if best is not None and best.restore(model):
+        hist.best_epoch = best.epoch
     hist.seconds = time.perf_counter() - start
     return hist

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import as_batch, as_labels, check_same_length
+from ._validate import as_batch, as_int, as_labels, require_same_length
 from .functional import sigmoid
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
@@ -111,10 +111,7 @@ def boundary_grid(
     Returns ``(xx, yy, P)``, each ``(resolution, resolution)``: the grid's x1 and x2
     coordinates and P(class 1) there.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)):
-        raise TypeError(f"resolution must be an int, got {resolution!r}")
-    if resolution < 2:
-        raise ValueError(f"resolution must be >= 2, got {resolution}")
+    resolution = as_int(resolution, "resolution", 2)
     for name, lim in (("xlim", xlim), ("ylim", ylim)):
         if len(lim) != 2 or not lim[0] < lim[1]:
             raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
@@ -132,7 +129,7 @@ def explorer_summary(params: Mapping[str, float], X: np.ndarray, y: np.ndarray) 
 
     p = tiny_network_output(params, X)
     labels = as_labels(y, 2, "y")
-    check_same_length(p, labels)
+    require_same_length(p, labels)
     correct = int(np.sum((p >= 0.5).astype(np.int64) == labels))
     loss = BCELoss()(p, labels.astype(np.float64))
     return (

@@ -4,6 +4,7 @@ Students import :mod:`nnscratch`; nothing there imports this package. The layers
 
     nnscratch_tools/
         cli.py            the ``nnscratch`` command: doctor | data | release | grade
+        doctor.py         ``nnscratch doctor``: is this environment ready for the course?
         data_command.py   ``nnscratch data`` (the data sets themselves live in nnscratch.data)
         release.py        ``nnscratch release``: the student edition of the notebooks
         grading/          ``nnscratch grade``

@@ -1,9 +1,9 @@
-"""The ``nnscratch`` command (also ``python -m nnscratch``): doctor, data, release, grade.
+"""The ``nnscratch`` command (also ``python -m nnscratch_tools``): doctor, data, release, grade.
 
 Each module in :data:`SUBCOMMANDS` provides ``add_parser(subparsers)``, which adds its
 parser and sets ``parser.set_defaults(func=run)``, where ``run(args) -> int`` returns the
-exit code. ``doctor`` is part of the student library (students check their setup with it);
-the rest are the instructor's tools in this package. Heavy imports (torch, nbformat, ...)
+exit code. Students run ``doctor`` to check their setup; the rest are the instructor's
+tools. Heavy imports (torch, nbformat, ...)
 stay inside ``run`` so that ``nnscratch --help`` is fast.
 """
 
@@ -18,7 +18,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 # Modules providing add_parser(subparsers); the order is the order in --help.
 SUBCOMMANDS: list[str] = [
-    "nnscratch.doctor",
+    "nnscratch_tools.doctor",
     "nnscratch_tools.data_command",
     "nnscratch_tools.release",
     "nnscratch_tools.grading.command",

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -153,7 +152,7 @@ def _scan(
                     " (markers cannot be nested)",
                 )
                 continue
-            open_at = (i, kind, re.match(r"\s*", line).group(0))
+            open_at = (i, kind, line[: len(line) - len(line.lstrip())])
         elif open_at is None:
             problem(i + 1, f"{marker} without a matching BEGIN {marker.split(' ', 1)[1]}")
         elif open_at[1] != kind:

@@ -6,14 +6,19 @@ import fnmatch
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-#: Test files of the course and instructor tools: they start kernels, JupyterLab, a browser,
-#: sandboxes or pip, and take minutes. They get the marker ``slow_tools`` (by file name, so a
-#: new file such as ``test_grade_sandbox.py`` is covered too); ``make unit-fast`` leaves them
-#: out, ``make test`` runs them.
+#: Tests of the course and instructor tools start kernels, JupyterLab, a browser, sandboxes or
+#: pip, and take minutes. They get the marker ``slow_tools``: every file under a folder of
+#: SLOW_TOOL_FOLDERS (``tests/tools/``, mirroring the packages as ``tests/library/`` and
+#: ``tests/checks/`` do), and, wherever it sits, a file whose name matches SLOW_TOOL_FILES (so
+#: a new ``test_grade_sandbox.py`` is covered too). ``make unit-fast`` leaves them out,
+#: ``make test`` runs them.
+TESTS = Path(__file__).resolve().parent
+SLOW_TOOL_FOLDERS = ("tools",)
 SLOW_TOOL_FILES = (
     "test_grade*.py",
     "test_grading*.py",
@@ -34,9 +39,16 @@ def is_slow_tool_file(name: str) -> bool:
     return any(fnmatch.fnmatch(name, pattern) for pattern in SLOW_TOOL_FILES)
 
 
+def is_slow_tool_test(path: Path) -> bool:
+    """Whether the test file at ``path`` holds slow tool tests: by its folder or its name."""
+    path = Path(path).resolve()
+    folders = path.relative_to(TESTS).parts[:-1] if path.is_relative_to(TESTS) else ()
+    return bool(set(folders) & set(SLOW_TOOL_FOLDERS)) or is_slow_tool_file(path.name)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if is_slow_tool_file(item.path.name):
+        if is_slow_tool_test(item.path):
             item.add_marker(pytest.mark.slow_tools)
 
 

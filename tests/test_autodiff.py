@@ -131,7 +131,7 @@ def test_errors_and_repr():
     assert repr(Value(2.0, label="w")) == "Value(w: data=2, grad=0)"
 
 
-# --- issue 11: backward() adds into .grad, like micrograd and torch -------------------------
+# --- backward() adds into .grad, like micrograd and torch ---------------------------------
 
 
 def test_backward_adds_into_grad_like_torch_and_micrograd() -> None:

@@ -167,7 +167,7 @@ def lab(tmp_path_factory) -> Iterator[dict]:
     (course / ".venv").symlink_to(ROOT / ".venv")
     env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     subprocess.run(
-        [sys.executable, "-m", "nnscratch", "release", "--source", str(course), "--out",
+        [sys.executable, "-m", "nnscratch_tools", "release", "--source", str(course), "--out",
          str(base / "student")],
         check=True, cwd=course, env={**os.environ, "PYTHONPATH": env_path},
         stdout=subprocess.DEVNULL,

@@ -13,41 +13,41 @@ from nnscratch.checks._core import (
     EXERCISES,
     CheckFailed,
     ExerciseNotDone,
-    as_array,
-    as_number,
+    answer_array,
+    answer_number,
     call_student,
 )
 
 
 @pytest.mark.parametrize("value", [0.5, 3, np.float32(0.5), np.array(0.5), np.array([0.5])])
-def test_as_number_accepts_one_number(value: object) -> None:
-    assert as_number("check_x", value, "should be one number") == pytest.approx(
+def test_answer_number_accepts_one_number(value: object) -> None:
+    assert answer_number("check_x", value, "should be one number") == pytest.approx(
         0.5 if value != 3 else 3
     )
 
 
 @pytest.mark.parametrize("value", ["0.5", [0.1, 0.2], (0.5,), np.zeros(3), True, None])
-def test_as_number_rejects_the_rest_with_the_given_sentence(value: object) -> None:
+def test_answer_number_rejects_the_rest_with_the_given_sentence(value: object) -> None:
     with pytest.raises(CheckFailed, match=r"check_x: the loss should be one number, got"):
-        as_number("check_x", value, "the loss should be one number")
+        answer_number("check_x", value, "the loss should be one number")
 
 
-def test_as_number_never_repeats_a_string_it_was_given() -> None:
+def test_answer_number_never_repeats_a_string_it_was_given() -> None:
     with pytest.raises(CheckFailed) as info:
-        as_number("check_x", "0.123456", "one number")
+        answer_number("check_x", "0.123456", "one number")
     assert "0.123456" not in str(info.value)
 
 
-def test_as_number_can_accept_booleans() -> None:
-    assert as_number("check_x", np.True_, "a 0/1 output", allow_bool=True) == 1.0
+def test_answer_number_can_accept_booleans() -> None:
+    assert answer_number("check_x", np.True_, "a 0/1 output", allow_bool=True) == 1.0
 
 
-def test_as_array_refuses_lists_and_wrong_shapes() -> None:
+def test_answer_array_refuses_lists_and_wrong_shapes() -> None:
     with pytest.raises(CheckFailed, match="Python list"):
-        as_array("check_x", [1.0, 2.0], (2,), "the output")
+        answer_array("check_x", [1.0, 2.0], (2,), "the output")
     with pytest.raises(CheckFailed, match=r"shape \(2,\), got shape \(2, 1\)"):
-        as_array("check_x", np.zeros((2, 1)), (2,), "the output")
-    assert as_array("check_x", 1.5, (), "the output", scalar_ok=True) == 1.5
+        answer_array("check_x", np.zeros((2, 1)), (2,), "the output")
+    assert answer_array("check_x", 1.5, (), "the output", scalar_ok=True) == 1.5
 
 
 def test_call_student_reports_an_input_changed_in_place_by_its_name() -> None:

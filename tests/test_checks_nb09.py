@@ -181,7 +181,7 @@ WRONG = {
         ("fixed-sizes", (lambda sizes: build_ref([64, 32, 16, 10]),), r"needs|wrong sizes"),
     ],
     check_torch_train_step: [
-        ("no-zero", (step_no_zero,), r"added up over the earlier steps"),
+        ("no-zero", (step_no_zero,), r"left over from the earlier steps"),
         ("by-hand", (step_by_hand,), r"yourself instead of calling"),
         ("by-hand-data", (step_by_hand_data,), r"yourself instead of calling"),
         ("eval", (step_eval,), r"evaluation mode"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nnscratch import doctor
+from nnscratch_tools import doctor
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER = Path(sys.executable).with_name("jupyter")

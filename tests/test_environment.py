@@ -124,6 +124,13 @@ def test_unit_fast_leaves_out_the_registered_slow_tool_marker() -> None:
         assert conftest.is_slow_tool_file(name), name
     for name in ("test_layers.py", "test_losses.py", "test_notebook_setup.py", "test_data.py"):
         assert not conftest.is_slow_tool_file(name), name
+    tests = ROOT / "tests"
+    assert conftest.is_slow_tool_test(tests / "tools" / "test_anything.py")  # by folder
+    assert conftest.is_slow_tool_test(tests / "tools" / "grading" / "test_x.py")
+    assert conftest.is_slow_tool_test(tests / "library" / "test_wheel.py")  # by name
+    assert not conftest.is_slow_tool_test(tests / "library" / "test_layers.py")
+    assert not conftest.is_slow_tool_test(tests / "checks" / "test_checks_nb05.py")
+    assert not conftest.is_slow_tool_test(tests / "test_layers.py")
 
 
 def test_ci_runs_make_test() -> None:

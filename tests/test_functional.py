@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nnscratch import functional as F
-from nnscratch._checks import as_array, as_batch, as_labels, check_positive, check_same_length
 from nnscratch._rng import as_generator
+from nnscratch._validate import as_array, as_batch, as_labels, as_positive, require_same_length
 from nnscratch.gradcheck import numerical_gradient, rel_error
 
 ELEMENTWISE = [F.sigmoid, F.sigmoid_grad, F.tanh, F.tanh_grad, F.relu, F.relu_grad, F.step]
@@ -128,7 +128,7 @@ def test_as_labels_and_check_same_length():
     np.testing.assert_array_equal(as_labels([2, 0], 3), [2, 0])
     assert as_labels(np.array([], dtype=float)).dtype == np.int64
     with pytest.raises(ValueError, match="same number of samples.*3 inputs.*2 targets"):
-        check_same_length(np.zeros((3, 1)), np.zeros(2))
+        require_same_length(np.zeros((3, 1)), np.zeros(2))
 
 
 @pytest.mark.parametrize(
@@ -141,14 +141,14 @@ def test_as_labels_and_check_same_length():
         (float("nan"), ValueError, "finite"),
     ],
 )
-def test_check_positive_rejects(value, exc, match):
+def test_as_positive_rejects(value, exc, match):
     with pytest.raises(exc, match=match):
-        check_positive(value, "lr")
+        as_positive(value, "lr")
 
 
-def test_check_positive_accepts():
-    assert check_positive(0, "x", allow_zero=True) == 0.0
-    assert check_positive(np.float32(0.5), "x") == 0.5
+def test_as_positive_accepts():
+    assert as_positive(0, "x", allow_zero=True) == 0.0
+    assert as_positive(np.float32(0.5), "x") == 0.5
 
 
 def test_as_generator_never_touches_global_state():

@@ -89,7 +89,7 @@ class _WrongInputGrad(Linear):
 
 class _WrongWeightGrad(Linear):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        self.weight.grad += (grad_out.T @ self._x)[:, ::-1]  # columns swapped
+        self.weight.grad += (grad_out.T @ self.x)[:, ::-1]  # columns swapped
         self.bias.grad += grad_out.sum(axis=0)
         return grad_out @ self.weight.data
 

@@ -38,7 +38,7 @@ def run_cli(
     *args: str | Path, timeout: float = 900, env: dict | None = None
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "nnscratch", *map(str, args)],
+        [sys.executable, "-m", "nnscratch_tools", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,

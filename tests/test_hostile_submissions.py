@@ -367,7 +367,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {**os.environ, "HOME": str(home)}
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "nnscratch", "grade", str(subs), "--rubric", str(rubric),
+        [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(rubric),
          "--out", str(out), "--jobs", "2"],
         capture_output=True, text=True, timeout=1200, cwd=REPO, env=env,
     )  # fmt: skip
@@ -579,8 +579,8 @@ def test_merge_matches_names_and_refuses_tampering(graded: dict, tmp_path: Path)
         for name in names:  # as a spreadsheet would give them back: quotes gone, spaces added
             shown = name[1:] if name.startswith("'=") else name
             writer.writerow([shown + " ", *(["1"] * len(rubric.manual))])
-    run = [sys.executable, "-m", "nnscratch", "grade", "--merge", str(manual), "--out", str(out),
-           "--rubric", str(graded["rubric"])]  # fmt: skip
+    run = [sys.executable, "-m", "nnscratch_tools", "grade", "--merge", str(manual),
+           "--out", str(out), "--rubric", str(graded["rubric"])]  # fmt: skip
     done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     grades = out / "grades.csv"

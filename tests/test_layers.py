@@ -128,7 +128,7 @@ def test_linear_errors():
         Linear(3, 2).backward(np.zeros((1, 2)))
     with pytest.raises(ValueError, match="in_features.*0"):
         Linear(0, 2)
-    with pytest.raises(ValueError, match="out_features.*2.5"):
+    with pytest.raises(TypeError, match="out_features must be an int, got 2.5"):
         Linear(3, 2.5)
     with pytest.raises(ValueError, match="init.*'uniform'"):
         Linear(3, 2, init="uniform")

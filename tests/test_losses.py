@@ -139,7 +139,7 @@ def test_repr_and_base_class():
     assert all(issubclass(c, Loss) for c in (MSELoss, BCELoss, BCEWithLogitsLoss))
 
 
-# --- issue 11: NaN and out-of-range input, refused torch options ---------------------------
+# --- NaN and out-of-range input, refused torch options -------------------------------------
 
 NAN_CASES = {
     "MSELoss pred": (MSELoss, np.array([[0.5], [np.nan]]), np.array([[0.0], [1.0]]), "pred"),

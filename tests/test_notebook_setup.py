@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 import warnings
@@ -47,9 +48,14 @@ def test_seeds_numpy_and_random_globally():
     assert not np.array_equal(np.random.rand(4), a)  # noqa: NPY002
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, None])
-def test_rejects_a_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed must be a non-negative int, got " + repr(seed)):
+def test_rejects_a_negative_seed():
+    with pytest.raises(ValueError, match="seed must be a non-negative int, got -1"):
+        setup_notebook(seed=-1, torch=False)
+
+
+@pytest.mark.parametrize("seed", [1.5, "0", True, None])
+def test_rejects_a_seed_that_is_not_an_int(seed):
+    with pytest.raises(TypeError, match="seed must be an int, got " + re.escape(repr(seed))):
         setup_notebook(seed=seed, torch=False)
 
 

@@ -170,7 +170,7 @@ def test_release_refuses_to_replace_a_foreign_folder(course: Path, tmp_path: Pat
 
 def test_cli_release(course: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli-out"
-    cmd = [sys.executable, "-m", "nnscratch", "release", "--source", str(course)]
+    cmd = [sys.executable, "-m", "nnscratch_tools", "release", "--source", str(course)]
     done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "2 notebooks" in done.stdout and (out / "notebooks" / "01_fixture.ipynb").is_file()

@@ -371,7 +371,7 @@ def test_value_gradients_match_torch_autograd():
         close(v.grad, tt.grad.item())
 
 
-# --- issue 11: positional arguments mean what they mean in torch --------------------------
+# --- positional arguments mean what they mean in torch ------------------------------------
 
 TWINS = [
     (SGD, torch.optim.SGD),
@@ -409,7 +409,7 @@ def test_sgd_and_adagrad_positional_calls_cannot_mean_something_else():
         Adagrad(w, 0.1, 0.5)  # torch reads 0.5 as lr_decay
 
 
-# --- issue 11: an option we refuse says what to do instead ----------------------------------
+# --- an option we refuse says what to do instead -------------------------------------------
 
 
 def test_soft_targets_reproduce_label_smoothing_exactly(rng):

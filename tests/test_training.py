@@ -280,7 +280,7 @@ def test_report_progress_prints_first_last_and_every_kth_epoch(capsys) -> None:
     assert capsys.readouterr().out == ""
 
 
-# --- issue 11: regressions (each failed before its fix) ------------------------------------
+# --- tied weights, a module used twice, every output kind ---------------------------------
 
 
 def test_fit_gives_tied_weights_the_sum_of_their_gradients_like_torch() -> None:

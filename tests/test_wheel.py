@@ -65,6 +65,8 @@ def test_wheel_in_a_clean_venv_runs_notebooks_01_to_10_outside_the_repo(tmp_path
     with zipfile.ZipFile(wheels[0]) as zf:
         names = zf.namelist()
     assert any(n.startswith("nnscratch/data/files/") for n in names), "digits not in the wheel"
+    tops = {n.split("/")[0] for n in names if ".dist-info/" not in n}
+    assert tops == {"nnscratch", "nnscratch_tools"}, tops  # README: "What the wheel holds"
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv])

@@ -82,7 +82,7 @@ def test_boundary_grid_shapes_and_values():
     assert np.all((P >= 0) & (P <= 1))
     pts = np.column_stack([xx.ravel(), yy.ravel()])
     np.testing.assert_allclose(P.ravel(), tiny_network_output(XOR_PARAMS, pts))
-    with pytest.raises(ValueError, match="resolution must be >= 2"):
+    with pytest.raises(ValueError, match="resolution must be an int >= 2, got 1"):
         boundary_grid(XOR_PARAMS, resolution=1)
     with pytest.raises(ValueError, match="xlim"):
         boundary_grid(XOR_PARAMS, xlim=(1.0, 0.0))

@@ -16,7 +16,7 @@ import copy
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -28,10 +28,11 @@ __all__ = [
     "fail",
     "close",
     "call_student",
-    "as_number",
-    "as_array",
-    "as_pair",
-    "first_mistake",
+    "answer_number",
+    "answer_array",
+    "answer_pair",
+    "diagnose_train_step",
+    "diagnose_update",
 ]
 
 # Where each check sits in the course: (notebook, exercise number). The numbers are those of
@@ -136,12 +137,12 @@ def passed(name: str, detail: str = "") -> None:
     print(f"\u2714 {name} passed" + (f": {detail}" if detail else ""))
 
 
-def fail(name: str, message: str) -> None:
+def fail(name: str, message: str) -> NoReturn:
     """Raise ``CheckFailed`` for check ``name`` with ``message``."""
     raise CheckFailed(name, message)
 
 
-def close(a: object, b: object, *, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+def close(a: Any, b: Any, *, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
     """True when ``a`` and ``b`` have the same shape and agree to the given tolerances
     (NaN never agrees)."""
     try:
@@ -152,7 +153,7 @@ def close(a: object, b: object, *, rtol: float = 1e-6, atol: float = 1e-8) -> bo
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _snapshot(value: object) -> object:
+def _snapshot(value: Any) -> object:
     """A copy of an argument that can be compared after the call (arrays, tensors, lists)."""
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -165,7 +166,7 @@ def _snapshot(value: object) -> object:
     return None
 
 
-def _unchanged(before: object, after: object) -> bool:
+def _unchanged(before: Any, after: Any) -> bool:
     if before is None:
         return True
     if isinstance(before, np.ndarray):
@@ -202,12 +203,12 @@ def _arg_names(fn: Callable, n: int) -> list[str]:
 
 def call_student(
     name: str,
-    fn: object,
-    *args: object,
+    fn: Any,
+    *args: Any,
     what: str = "your function",
     hints: Sequence[tuple[tuple[str, ...], str]] = (),
     mutable: Sequence[int] = (),
-) -> object:
+) -> Any:
     """Call the student's ``fn(*args)`` and return what it returns.
 
     A stub's ``NotImplementedError`` becomes ``ExerciseNotDone``; any other crash a
@@ -243,7 +244,7 @@ def call_student(
     return out
 
 
-def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False) -> float:
+def answer_number(name: str, out: Any, expected: str, *, allow_bool: bool = False) -> float:
     """The student's output as one float, or a ``CheckFailed`` saying ``expected``.
 
     A one-element array counts as a number; strings, several values and (unless
@@ -266,9 +267,9 @@ def as_number(name: str, out: object, expected: str, *, allow_bool: bool = False
     return float(arr.reshape(()))
 
 
-def as_array(
+def answer_array(
     name: str,
-    out: object,
+    out: Any,
     shape: tuple[int, ...],
     what: str,
     *,
@@ -300,23 +301,13 @@ def as_array(
     return out.astype(np.float64)
 
 
-def as_pair(name: str, out: object, what: str) -> tuple[object, object]:
+def answer_pair(name: str, out: Any, what: str) -> tuple[Any, Any]:
     """The student's output as two items (a tuple or list of length 2)."""
     if not isinstance(out, tuple | list) or len(out) != 2:
         length = f" of length {len(out)}" if isinstance(out, tuple | list) else ""
         got = type(out).__name__ + length
         fail(name, f"return a pair {what}, got {got}")
     return out[0], out[1]
-
-
-def first_mistake(
-    name: str, got: object, mistakes: Sequence[tuple[str, object]], *, rtol: float = 1e-6,
-    atol: float = 1e-8,
-) -> None:
-    """Fail with the message of the first known mistake whose output equals ``got``."""
-    for message, outputs in mistakes:
-        if close(got, outputs, rtol=rtol, atol=atol):
-            fail(name, message)
 
 
 def _stub_exercise(tb: Any) -> str | None:
@@ -405,3 +396,23 @@ def diagnose_train_step(
         fail(name, f"the parameters did not change in step {k + 1}: after the loss, run the "
                    "backward pass and then the optimiser's step (clear the gradients only "
                    "after the step, or before the backward pass)")
+
+
+def diagnose_update(name: str, k: int, *, right: bool, piled: bool, by_hand: bool,
+                    order: str) -> None:
+    """The parameters after step ``k`` (from 0), against the references of notebooks 06 and 09.
+
+    ``right``: they equal one optimiser step; ``piled``: they equal a step that reused the
+    gradients of the earlier steps; ``by_hand``: a step written without the optimiser.
+    ``order`` is the framework's sequence of calls, named when nothing else explains it.
+    """
+    if right:
+        return
+    if piled:
+        fail(name, f"step {k + 1} used gradients left over from the earlier steps: backward "
+                   "adds into .grad, so clear the gradients once per step")
+    if by_hand:
+        fail(name, "you updated the parameters yourself instead of calling the optimiser's "
+                   "step")
+    fail(name, f"the parameters after step {k + 1} differ from one optimiser step on this "
+               f"batch: {order}")

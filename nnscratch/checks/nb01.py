@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..functional import step
 from ..perceptron import Perceptron
-from ._core import as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_perceptron_output", "check_nand_weights", "check_perceptron_update"]
 
@@ -22,7 +24,7 @@ __all__ = ["check_perceptron_output", "check_nand_weights", "check_perceptron_up
 _BINARY_PAIRS = np.array(list(itertools.product((0.0, 1.0), repeat=2)))
 
 
-def _all_close(got: list[np.ndarray], other: list[np.ndarray]) -> bool:
+def _all_close(got: Sequence[Any], other: Sequence[Any]) -> bool:
     """True when every student output equals the matching output of a known mistake."""
     return all(close(g, o) for g, o in zip(got, other, strict=True))
 
@@ -43,7 +45,7 @@ def _output_cases() -> list[tuple[np.ndarray, np.ndarray, float]]:
     return cases
 
 
-def check_perceptron_output(fn: object) -> None:
+def check_perceptron_output(fn: Any) -> None:
     """Check your ``perceptron_output(x, w, b)`` for ``x, w`` of shape ``(d,)`` and a float ``b``.
 
     It is run on units with 2 to 5 inputs, including sums that land exactly on the threshold,
@@ -54,7 +56,7 @@ def check_perceptron_output(fn: object) -> None:
     name = "check_perceptron_output"
     cases = _output_cases()
     got = [
-        as_number(
+        answer_number(
             name,
             call_student(name, fn, x, w, b),
             "the output should be a single number (0 or 1)",
@@ -111,7 +113,7 @@ def check_perceptron_output(fn: object) -> None:
     )
 
 
-def check_nand_weights(w: object, b: object) -> None:
+def check_nand_weights(w: Any, b: Any) -> None:
     """Check that a threshold unit with your weights ``w`` (2 numbers) and bias ``b`` is NAND.
 
     Names the typical mistakes: building AND (every answer flipped), building OR, a bias
@@ -176,7 +178,7 @@ def _update_cases() -> list[tuple[np.ndarray, float, np.ndarray, int, float]]:
     return cases
 
 
-def check_perceptron_update(fn: object) -> None:
+def check_perceptron_update(fn: Any) -> None:
     """Check your ``perceptron_update(w, b, x, y, lr) -> (new_w, new_b)``: one step of the
     perceptron rule on one sample, compared with ``nnscratch.perceptron.Perceptron``.
 
@@ -190,12 +192,12 @@ def check_perceptron_update(fn: object) -> None:
     got, expected = [], []
     for w, b, x, y, lr in cases:
         out = call_student(name, fn, w, b, x, y, lr)
-        new_w, new_b = as_pair(name, out, "(new_w, new_b)")
+        new_w, new_b = answer_pair(name, out, "(new_w, new_b)")
         if np.shape(new_w) != w.shape:
             fail(name, f"new_w should have the shape of w {w.shape}, got {np.shape(new_w)}")
         if isinstance(new_w, list | tuple):
             fail(name, "new_w is a Python list; return a NumPy array like w")
-        nb = as_number(name, new_b, "new_b should be a single number")
+        nb = answer_number(name, new_b, "new_b should be a single number")
         got.append(np.concatenate([np.asarray(new_w, float), [nb]]))
         ref = Perceptron(len(w), lr, weights=w, bias=b).fit(x.reshape(1, -1), np.array([y]), 1)
         expected.append(np.concatenate([ref.w, [ref.b]]))

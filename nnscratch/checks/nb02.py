@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..functional import relu, sigmoid, tanh
 from ..layers import MLP, Linear
-from ._core import as_array, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_sigmoid", "check_dense_forward", "check_mlp_forward", "check_collapse"]
 
@@ -21,7 +23,15 @@ _MATH_EXP = (("Python scalar", "only length-1", "only 0-dimensional", "size-1", 
              "elementwise exponential, not the math module's")
 
 
-def check_sigmoid(fn: object) -> None:
+
+def _random_bias(layer: Linear, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Give ``layer`` a random bias (zeros would hide a missing ``+ b``); copies of (W, b)."""
+    if layer.bias is None:  # pragma: no cover - every Linear here is built with a bias
+        raise ValueError(f"{layer!r} has no bias")
+    layer.bias.data[:] = rng.normal(size=layer.out_features)
+    return layer.weight.data.copy(), layer.bias.data.copy()
+
+def check_sigmoid(fn: Any) -> None:
     """Check your ``my_sigmoid(z)`` elementwise on arrays of several shapes, for z from -1000
     to 1000, against ``nnscratch.functional.sigmoid``.
 
@@ -37,7 +47,7 @@ def check_sigmoid(fn: object) -> None:
     ]
     for z in inputs:
         out = call_student(name, fn, z, hints=[_MATH_EXP])
-        got = as_array(name, out, z.shape, f"the output for z of shape {z.shape}")
+        got = answer_array(name, out, z.shape, f"the output for z of shape {z.shape}")
         expected = sigmoid(z)
         if close(got, expected, rtol=1e-7, atol=1e-12):
             continue
@@ -59,7 +69,7 @@ def check_sigmoid(fn: object) -> None:
     passed(name, "matches nnscratch.functional.sigmoid from z = -1000 to 1000")
 
 
-def check_dense_forward(fn: object) -> None:
+def check_dense_forward(fn: Any) -> None:
     """Check your ``dense_forward(x, W, b)`` for ``x (n, in)``, ``W (out, in)``, ``b (out,)``,
     returning ``(n, out)``, against ``nnscratch.Linear`` with the same weights.
 
@@ -71,9 +81,8 @@ def check_dense_forward(fn: object) -> None:
     rng = np.random.default_rng(2)
     for n, fan_in, fan_out in ((4, 3, 3), (5, 4, 2), (1, 2, 6), (2, 3, 2), (7, 5, 3)):
         layer = Linear(fan_in, fan_out, rng=rng)
-        layer.bias.data[:] = rng.normal(size=fan_out)
+        W, b = _random_bias(layer, rng)
         x = rng.normal(size=(n, fan_in))
-        W, b = layer.weight.data.copy(), layer.bias.data.copy()
         expected = layer(x)
         out = call_student(name, fn, x, W, b, hints=[
             (("matmul", "align"),
@@ -87,7 +96,7 @@ def check_dense_forward(fn: object) -> None:
         if isinstance(out, np.ndarray) and out.shape == (fan_out, n) and n != fan_out:
             fail(name, f"your output has shape {out.shape}, one row per output unit; it should "
                        f"be {expected.shape}, one row per sample")
-        got = as_array(name, out, expected.shape, f"the output for x {x.shape} and W {W.shape}")
+        got = answer_array(name, out, expected.shape, f"the output for x {x.shape} and W {W.shape}")
         if close(got, expected):
             continue
         if fan_in == fan_out and close(got, x @ W + b):
@@ -112,7 +121,7 @@ def _run(x, weights, biases, act_hidden, act_last):
     return a
 
 
-def check_mlp_forward(fn: object) -> None:
+def check_mlp_forward(fn: Any) -> None:
     """Check your ``forward(x, weights, biases)``: ``weights[k]`` is ``(out_k, in_k)`` and
     ``biases[k]`` is ``(out_k,)``, as in ``nnscratch.MLP``; the result is that MLP's output
     (``activation="sigmoid"``) for networks of depth 1 to 4.
@@ -125,10 +134,8 @@ def check_mlp_forward(fn: object) -> None:
     for sizes in ([2, 2, 1], [3, 5, 4, 2], [4, 3, 3, 3, 1], [3, 2], [5, 7, 3]):
         model = MLP(sizes, activation="sigmoid", rng=rng)
         linears = [m for m in model if isinstance(m, Linear)]
-        for layer in linears:
-            layer.bias.data[:] = rng.normal(size=layer.out_features)
-        weights = [m.weight.data.copy() for m in linears]
-        biases = [m.bias.data.copy() for m in linears]
+        pairs = [_random_bias(m, rng) for m in linears]
+        weights, biases = [w for w, _ in pairs], [b for _, b in pairs]
         x = rng.normal(size=(6, sizes[0]))
         expected = model(x)
         what = f"the output of a network with sizes {sizes}"
@@ -144,7 +151,7 @@ def check_mlp_forward(fn: object) -> None:
             fail(name, f"{what} has shape {out.shape}, one column per unit of the last layer "
                        "expected: did your code stop early or use a fixed number of layers? "
                        "Loop over all the layers in the lists")
-        got = as_array(name, out, expected.shape, what)
+        got = answer_array(name, out, expected.shape, what)
         if close(got, expected):
             continue
         if close(got, _run(x, weights, biases, sigmoid, sigmoid)) and len(sizes) > 1:
@@ -165,7 +172,7 @@ def check_mlp_forward(fn: object) -> None:
     passed(name, "networks of depth 1 to 4 agree with nnscratch.MLP")
 
 
-def check_collapse(fn: object) -> None:
+def check_collapse(fn: Any) -> None:
     """Check your ``collapse(W1, b1, W2, b2) -> (W, b)``: one linear layer (``W`` stored
     ``(out, in)``) that gives the same output as the two stacked layers, for square and
     non-square shapes, compared with two ``nnscratch.Linear`` layers.
@@ -177,10 +184,7 @@ def check_collapse(fn: object) -> None:
     rng = np.random.default_rng(4)
     for fan_in, hidden, fan_out in ((3, 3, 3), (3, 5, 2), (4, 2, 6), (2, 2, 2)):
         first, second = Linear(fan_in, hidden, rng=rng), Linear(hidden, fan_out, rng=rng)
-        first.bias.data[:] = rng.normal(size=hidden)
-        second.bias.data[:] = rng.normal(size=fan_out)
-        W1, b1 = first.weight.data.copy(), first.bias.data.copy()
-        W2, b2 = second.weight.data.copy(), second.bias.data.copy()
+        (W1, b1), (W2, b2) = _random_bias(first, rng), _random_bias(second, rng)
         x = rng.normal(size=(8, fan_in))
         expected = second(first(x))
         out = call_student(name, fn, W1, b1, W2, b2, hints=[
@@ -189,14 +193,14 @@ def check_collapse(fn: object) -> None:
              "acts on x first, and what shape a weight of a layer from "
              f"{fan_in} to {fan_out} features has"),
         ])
-        W_out, b_out = as_pair(name, out, "(W, b)")
+        W_out, b_out = answer_pair(name, out, "(W, b)")
         if isinstance(W_out, np.ndarray) and W_out.shape == (fan_in, fan_out) and (
             fan_in != fan_out
         ):
             fail(name, f"W has shape {W_out.shape}: like every weight here it is stored "
                        f"(out_features, in_features) = {(fan_out, fan_in)}")
-        W = as_array(name, W_out, (fan_out, fan_in), "W")
-        b = as_array(name, b_out, (fan_out,), "b")
+        W = answer_array(name, W_out, (fan_out, fan_in), "W")
+        b = answer_array(name, b_out, (fan_out,), "b")
         if close(x @ W.T + b, expected):
             continue
         W_right = W2 @ W1

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..layers import Parameter
 from ..losses import BCELoss, MSELoss
 from ..optim import SGD
-from ._core import as_array, as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_step"]
 
@@ -22,7 +24,7 @@ __all__ = ["check_mse", "check_bce", "check_linear_regression_grad", "check_gd_s
 _ONE_LOSS = "the loss should be a single number (an average over the whole batch)"
 
 
-def check_mse(fn: object) -> None:
+def check_mse(fn: Any) -> None:
     """Check your ``mse(pred, target)`` against ``nnscratch.MSELoss`` for 1-D targets ``(n,)``
     and 2-D ones ``(n, k)`` of several sizes.
 
@@ -39,7 +41,7 @@ def check_mse(fn: object) -> None:
         if isinstance(out, np.ndarray) and out.size > 1:
             fail(name, f"for inputs of shape {shape} you returned an array of shape {out.shape}: "
                        "average over every entry, not along one axis")
-        got = as_number(name, out, _ONE_LOSS)
+        got = answer_number(name, out, _ONE_LOSS)
         if close(got, expected):
             continue
         diff = pred - target
@@ -62,7 +64,7 @@ def check_mse(fn: object) -> None:
     passed(name, "agrees with nnscratch.MSELoss on five shapes")
 
 
-def check_bce(fn: object) -> None:
+def check_bce(fn: Any) -> None:
     """Check your ``bce(p, y)`` for probabilities ``p (n,)`` strictly between 0 and 1 and 0/1
     labels ``y (n,)`` against ``nnscratch.BCELoss`` on batches of several sizes.
 
@@ -77,7 +79,7 @@ def check_bce(fn: object) -> None:
         if n > 1:
             y[:2] = [0, 1]
         expected = BCELoss()(p, y)
-        got = as_number(name, call_student(name, fn, p, y), _ONE_LOSS)
+        got = answer_number(name, call_student(name, fn, p, y), _ONE_LOSS)
         if close(got, expected):
             continue
         if close(got, -expected):
@@ -95,7 +97,7 @@ def check_bce(fn: object) -> None:
     passed(name, "agrees with nnscratch.BCELoss on four batches")
 
 
-def check_linear_regression_grad(fn: object) -> None:
+def check_linear_regression_grad(fn: Any) -> None:
     """Check your ``linear_regression_grad(X, y, w, b) -> (dw, db)``: the gradient of the mean
     squared error of the linear model's predictions, for ``X (n, d)``, ``y (n,)``, ``w (d,)``
     and a float ``b``; ``dw`` has the shape of ``w`` and ``db`` is one number. The expected
@@ -118,13 +120,13 @@ def check_linear_regression_grad(fn: object) -> None:
              f"the shapes do not fit for X {X.shape}: dw needs one entry per feature, so the "
              "product must sum over the samples"),
         ])
-        dw_out, db_out = as_pair(name, out, "(dw, db)")
+        dw_out, db_out = answer_pair(name, out, "(dw, db)")
         if np.size(db_out) == n and n > 1:
             fail(name, f"db has one entry per sample (shape {np.shape(db_out)}): the bias is "
                        "shared by all samples, so its gradient is one number collected over "
                        "the batch")
-        dw = as_array(name, dw_out, (d,), "dw (the shape of w)")
-        db = as_number(name, db_out, "db should be a single number")
+        dw = answer_array(name, dw_out, (d,), "dw (the shape of w)")
+        db = answer_number(name, db_out, "db should be a single number")
         if close(dw, exp_dw) and close(db, exp_db):
             continue
         for factor, why in (
@@ -150,7 +152,7 @@ def check_linear_regression_grad(fn: object) -> None:
     passed(name, "dw and db agree with nnscratch.MSELoss.backward on four shapes")
 
 
-def check_gd_step(fn: object) -> None:
+def check_gd_step(fn: Any) -> None:
     """Check your ``gd_step(theta, grad, lr)`` against one ``nnscratch.optim.SGD`` step, for
     arrays of several shapes and for plain numbers (the notebook passes a scalar bias too);
     the result has the kind and shape of ``theta``, and ``theta`` itself is left unchanged.
@@ -160,13 +162,13 @@ def check_gd_step(fn: object) -> None:
     """
     name = "check_gd_step"
     rng = np.random.default_rng(34)
-    cases: list[tuple[object, object, float]] = []
-    for shape, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01), ((3, 5), 0.3)):
-        cases.append((rng.normal(size=shape), rng.normal(size=shape), lr))
+    cases: list[tuple[Any, Any, float]] = []
+    for size, lr in (((3,), 0.1), ((2, 2), 0.5), ((4,), 0.01), ((3, 5), 0.3)):
+        cases.append((rng.normal(size=size), rng.normal(size=size), lr))
     cases += [(float(rng.normal()), float(rng.normal()), 0.2), (1.5, -0.5, 0.05)]
     for theta, grad, lr in cases:
         scalar = isinstance(theta, float)
-        shape = () if scalar else np.shape(theta)
+        shape: tuple[int, ...] = () if scalar else np.shape(theta)
         p = Parameter(np.array(theta, dtype=np.float64).reshape(shape or (1,)))
         p.grad[...] = np.reshape(grad, shape or (1,))
         SGD([p], lr=lr).step()
@@ -179,7 +181,7 @@ def check_gd_step(fn: object) -> None:
              "bias): use arithmetic that works on arrays and numbers alike, not a loop over "
              "entries"),
         ])
-        got = as_array(name, out, shape, what + "'s result", scalar_ok=scalar)
+        got = answer_array(name, out, shape, what + "'s result", scalar_ok=scalar)
         if close(got, expected):
             continue
         th, gr = np.asarray(theta), np.asarray(grad)

@@ -7,12 +7,14 @@ they differ, names the most likely mistake.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autodiff import Value
 from ..functional import sigmoid, sigmoid_grad
 from ..losses import BCEWithLogitsLoss
-from ._core import as_array, call_student, close, fail, passed
+from ._core import answer_array, call_student, close, fail, passed
 
 __all__ = [
     "check_sigmoid_derivative",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-def check_sigmoid_derivative(fn: object) -> None:
+def check_sigmoid_derivative(fn: Any) -> None:
     """Check your ``sigmoid_derivative(z)`` for arrays ``z`` of several shapes with entries from
     -1000 to 1000 (same shape out), against ``nnscratch.functional.sigmoid_grad``.
 
@@ -40,7 +42,7 @@ def check_sigmoid_derivative(fn: object) -> None:
     for z in inputs:
         out = call_student(name, fn, z)
         want = sigmoid_grad(z)
-        got = as_array(name, out, z.shape, f"the output for z of shape {z.shape}")
+        got = answer_array(name, out, z.shape, f"the output for z of shape {z.shape}")
         if close(got, want, rtol=1e-7, atol=1e-12):
             continue
         if np.isnan(got).any():
@@ -68,7 +70,7 @@ def check_sigmoid_derivative(fn: object) -> None:
     passed(name, "agrees with nnscratch.functional.sigmoid_grad from z = -1000 to 1000")
 
 
-def check_output_gradient(fn: object) -> None:
+def check_output_gradient(fn: Any) -> None:
     """Check your ``output_gradient(y_hat, y) -> dL/dz2`` for a sigmoid output with mean binary
     cross-entropy: ``y_hat`` are probabilities ``(n, 1)``, ``y`` the 0/1 targets ``(n, 1)``,
     the result has shape ``(n, 1)``; expected values from ``BCEWithLogitsLoss`` for several
@@ -87,7 +89,7 @@ def check_output_gradient(fn: object) -> None:
         loss(z2, y)
         want = loss.backward()
         out = call_student(name, fn, y_hat, y)
-        got = as_array(name, out, want.shape, f"the gradient for a batch of {n}")
+        got = answer_array(name, out, want.shape, f"the gradient for a batch of {n}")
         if close(got, want):
             continue
         if close(got, want * n) and n > 1:
@@ -112,7 +114,7 @@ def _node(data: float, grad: float = 0.0) -> Value:
     return v
 
 
-def _mul_case(name: str, fn: object, a_data: float, b_data: float, g: float, a0: float,
+def _mul_case(name: str, fn: Any, a_data: float, b_data: float, g: float, a0: float,
               b0: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """Run the library's and the student's backward of a * b; return (got, want) grads."""
     a_lib, b_lib = _node(a_data, a0), _node(b_data, b0)
@@ -129,7 +131,7 @@ def _mul_case(name: str, fn: object, a_data: float, b_data: float, g: float, a0:
     return (a.grad, b.grad), (a_lib.grad, b_lib.grad)
 
 
-def check_value_mul(fn: object) -> None:
+def check_value_mul(fn: Any) -> None:
     """Check your ``mul_backward(a, b, out)``: the backward step of a product node ``out`` of
     ``a`` and ``b``, for ``Value`` nodes (compared with ``nnscratch.autodiff.Value.__mul__``)
     on several values, with gradients already present, and with the same node on both sides.
@@ -171,7 +173,7 @@ def check_value_mul(fn: object) -> None:
     passed(name, "the product's backward step agrees with nnscratch.autodiff, x * x included")
 
 
-def check_value_tanh(fn: object) -> None:
+def check_value_tanh(fn: Any) -> None:
     """Check your ``tanh_backward(x, out)``: the backward step of ``out = tanh(x)`` for
     ``Value`` nodes (compared with ``nnscratch.autodiff.Value.tanh``) on several values, with
     gradients already present.

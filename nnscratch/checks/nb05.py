@@ -8,17 +8,19 @@ batches and, when they differ, names the most likely mistake.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from ..functional import softmax
-from ..layers import Linear, ReLU
+from ..layers import Linear, Parameter, ReLU
 from ..losses import CrossEntropyLoss
-from ._core import CheckFailed, ExerciseNotDone, as_array, call_student, close, fail, passed
+from ._core import CheckFailed, ExerciseNotDone, answer_array, call_student, close, fail, passed
 
 __all__ = ["check_linear_backward", "check_relu_backward", "check_softmax_ce_backward"]
 
 
-def _instance(name: str, layer: object, *args: object, **kwargs: object) -> object:
+def _instance(name: str, layer: Any, *args: Any, **kwargs: Any) -> Any:
     """The student's layer: an instance, or a class called with ``args`` and ``kwargs``."""
     if isinstance(layer, type):
         return call_student(name, lambda: layer(*args, **kwargs), what=f"{layer.__name__}(...)")
@@ -28,11 +30,61 @@ def _instance(name: str, layer: object, *args: object, **kwargs: object) -> obje
     return layer
 
 
-def _method(name: str, obj: object, method: str, *args: object, **kw: object) -> object:
+def _method(name: str, obj: Any, method: str, *args: Any, **kw: Any) -> Any:
     return call_student(name, getattr(obj, method), *args, what=method, **kw)
 
 
-def check_linear_backward(layer: object) -> None:
+def _explain_shape_error(name: str, exc: CheckFailed, n: int, d_in: int, d_out: int) -> None:
+    """Fail with the mistake that the shapes in ``exc`` (a crash in backward) point at."""
+    text = exc.message.replace(" ", "")
+    if f"({d_in},{d_out})" in text:
+        fail(name, "the weight gradient comes out transposed: it must have the weight's "
+                   f"shape (out, in) = {(d_out, d_in)} ({exc.message})")
+    if f"({n},{d_out})" in text and f"({d_out},)" in text:
+        fail(name, "the bias gradient is not collected over the batch: it must have the "
+                   f"bias's shape {(d_out,)} ({exc.message})")
+    if "matmul" in text or "broadcast" in text or "shape" in text:
+        fail(name, "a matrix product or a gradient has the wrong shape: each parameter's "
+                   "gradient has exactly that parameter's shape, and the input gradient "
+                   f"has the input's shape ({exc.message})")
+
+
+def _diagnose_weight_grad(name: str, dw: np.ndarray, want_dw: np.ndarray, n: int) -> None:
+    """Fail with the likely mistake when ``dw`` (out, in) differs from ``want_dw``."""
+    d_out, d_in = want_dw.shape
+    if dw.shape == (d_in, d_out) and d_in != d_out:
+        fail(name, f"the weight gradient has shape {dw.shape}, transposed: it must have the "
+                   f"weight's shape (out, in) = {(d_out, d_in)}")
+    if not close(dw, want_dw):
+        if close(dw, want_dw / n) and n > 1:
+            fail(name, "the weight gradient is divided by n: the 1/n of the mean is already "
+                       "inside grad_out")
+        if close(dw, 0 * want_dw):
+            fail(name, "the weight gradient is missing: backward must add it to weight.grad")
+        fail(name, f"the weight gradient differs from nnscratch.Linear's for a batch of {n} "
+                   "(it collects one outer product per sample)")
+
+
+def _diagnose_bias_grad(
+    name: str, db: np.ndarray, want_db: np.ndarray, grad_out: np.ndarray
+) -> None:
+    """Fail with the likely mistake when ``db`` (out,) differs from ``want_db``."""
+    n, d_out = grad_out.shape
+    if db.shape == (n, d_out) and n > 1:
+        fail(name, "the bias gradient has one row per sample: the bias is shared, so "
+                   "collect (sum) it over the batch")
+    if close(db, 0 * want_db):
+        fail(name, "the bias gradient is missing: backward must add it to bias.grad")
+    if close(db, want_db / n) and n > 1:
+        fail(name, "the bias gradient is averaged over the batch; sum it (grad_out already "
+                   "carries the 1/n)")
+    if n > 1 and (close(db, grad_out[0]) or close(db, grad_out[-1])):
+        fail(name, "the bias gradient comes from one sample only: collect it over the batch")
+    if not close(db, want_db):
+        fail(name, "the bias gradient differs from nnscratch.Linear's")
+
+
+def check_linear_backward(layer: Any) -> None:
     """Check your Linear layer's ``backward``: ``layer`` is a class called as
     ``cls(in_features, out_features, rng=0)`` (or one instance), with ``weight (out, in)`` and
     ``bias (out,)`` Parameters; compared with ``nnscratch.layers.Linear`` on two layer shapes
@@ -59,11 +111,12 @@ def check_linear_backward(layer: object) -> None:
         w.grad = np.zeros_like(w.data)
         b.grad = np.zeros_like(b.data)
         lib = Linear(d_in, d_out)
+        lib_bias = cast(Parameter, lib.bias)  # Linear(d_in, d_out) has a bias
         lib.weight.data[...] = w.data
-        lib.bias.data[...] = b.data
+        lib_bias.data[...] = b.data
         want_out = lib(x)
         want_dx = lib.backward(grad_out)
-        want_dw, want_db = lib.weight.grad.copy(), lib.bias.grad.copy()
+        want_dw, want_db = lib.weight.grad.copy(), lib_bias.grad.copy()
 
         out = _method(name, student, "forward", x)
         if not close(out, want_out):
@@ -73,48 +126,16 @@ def check_linear_backward(layer: object) -> None:
         except ExerciseNotDone:
             raise
         except CheckFailed as exc:  # the shapes in the error text point at the mistake
-            text = exc.message.replace(" ", "")
-            if f"({d_in},{d_out})" in text:
-                fail(name, "the weight gradient comes out transposed: it must have the weight's "
-                           f"shape (out, in) = {(d_out, d_in)} ({exc.message})")
-            if f"({n},{d_out})" in text and f"({d_out},)" in text:
-                fail(name, "the bias gradient is not collected over the batch: it must have the "
-                           f"bias's shape {(d_out,)} ({exc.message})")
-            if "matmul" in text or "broadcast" in text or "shape" in text:
-                fail(name, "a matrix product or a gradient has the wrong shape: each parameter's "
-                           "gradient has exactly that parameter's shape, and the input gradient "
-                           f"has the input's shape ({exc.message})")
+            _explain_shape_error(name, exc, n, d_in, d_out)
             raise
-        dw, db = np.asarray(w.grad, dtype=float), np.asarray(b.grad, dtype=float)
-        if dw.shape == (d_in, d_out) and d_in != d_out:
-            fail(name, f"the weight gradient has shape {dw.shape}, transposed: it must have the "
-                       f"weight's shape (out, in) = {(d_out, d_in)}")
-        if not close(dw, want_dw):
-            if close(dw, want_dw / n) and n > 1:
-                fail(name, "the weight gradient is divided by n: the 1/n of the mean is already "
-                           "inside grad_out")
-            if close(dw, 0 * want_dw):
-                fail(name, "the weight gradient is missing: backward must add it to weight.grad")
-            fail(name, f"the weight gradient differs from nnscratch.Linear's for a batch of {n} "
-                       "(it collects one outer product per sample)")
-        if db.shape == (n, d_out) and n > 1:
-            fail(name, "the bias gradient has one row per sample: the bias is shared, so "
-                       "collect (sum) it over the batch")
-        if close(db, 0 * want_db):
-            fail(name, "the bias gradient is missing: backward must add it to bias.grad")
-        if close(db, want_db / n) and n > 1:
-            fail(name, "the bias gradient is averaged over the batch; sum it (grad_out already "
-                       "carries the 1/n)")
-        if n > 1 and (close(db, grad_out[0]) or close(db, grad_out[-1])):
-            fail(name, "the bias gradient comes from one sample only: collect it over the batch")
-        if not close(db, want_db):
-            fail(name, "the bias gradient differs from nnscratch.Linear's")
+        _diagnose_weight_grad(name, np.asarray(w.grad, dtype=float), want_dw, n)
+        _diagnose_bias_grad(name, np.asarray(b.grad, dtype=float), want_db, grad_out)
         if dx is None:
             fail(name, "backward returned None: it must return the gradient with respect to "
                        "its input, for the layer before it")
         if np.shape(dx) == (n, d_out) and d_in != d_out:
             fail(name, f"the input gradient has shape {np.shape(dx)}; it must match x {x.shape}")
-        got_dx = as_array(name, dx, x.shape, "the input gradient")
+        got_dx = answer_array(name, dx, x.shape, "the input gradient")
         if not close(got_dx, want_dx):
             fail(name, "the input gradient differs from nnscratch.Linear's: check the weight's "
                        "layout (out, in) in that product")
@@ -127,7 +148,7 @@ def check_linear_backward(layer: object) -> None:
     passed(name, "weight, bias and input gradients agree with nnscratch.Linear")
 
 
-def check_relu_backward(layer: object) -> None:
+def check_relu_backward(layer: Any) -> None:
     """Check your ReLU layer's ``backward`` (``layer`` a class called with no arguments, or an
     instance) against ``nnscratch.layers.ReLU`` on batches that include exact zeros.
 
@@ -150,7 +171,7 @@ def check_relu_backward(layer: object) -> None:
         if not close(out, want_out):
             fail(name, "forward is wrong: fix forward first (it is given in the notebook)")
         got_raw = _method(name, student, "backward", grad_out)
-        got = as_array(name, got_raw, shape, f"the gradient for a batch of shape {shape}")
+        got = answer_array(name, got_raw, shape, f"the gradient for a batch of shape {shape}")
         if close(got, want):
             continue
         if close(got, grad_out * (grad_out > 0)):
@@ -169,7 +190,7 @@ def check_relu_backward(layer: object) -> None:
     passed(name, "the gradient passes exactly where the input was positive")
 
 
-def check_softmax_ce_backward(loss: object) -> None:
+def check_softmax_ce_backward(loss: Any) -> None:
     """Check your softmax + cross-entropy loss's ``backward()``: ``loss`` is a class called with
     no arguments (or an instance) with ``forward(logits (n, C), labels (n,)) -> float`` and
     ``backward() -> dL/dlogits (n, C)`` for the mean loss; compared with
@@ -191,7 +212,7 @@ def check_softmax_ce_backward(loss: object) -> None:
         got_loss = _method(name, student, "forward", z, y)
         if not close(got_loss, want_loss):
             fail(name, "forward is wrong: fix forward first (it is given in the notebook)")
-        got = as_array(name, _method(name, student, "backward"), want.shape,
+        got = answer_array(name, _method(name, student, "backward"), want.shape,
                        f"the gradient for a batch of {n} samples and {c} classes")
         if close(got, want):
             continue

@@ -7,12 +7,22 @@ difference.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..layers import MLP, Dropout, Linear, Module, ReLU, Sequential
 from ..losses import CrossEntropyLoss
 from ..optim import SGD
-from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
+from ._core import (
+    answer_number,
+    call_student,
+    close,
+    diagnose_train_step,
+    diagnose_update,
+    fail,
+    passed,
+)
 
 __all__ = ["check_train_step", "check_epoch_loss", "check_count_parameters", "check_best_epoch"]
 
@@ -83,7 +93,7 @@ def _reference(batches: list, *, zero: bool = True, own: bool = False) -> tuple[
     return losses, params
 
 
-def check_train_step(fn: object) -> None:
+def check_train_step(fn: Any) -> None:
     """Check your ``train_step(model, loss_fn, optimizer, Xb, yb) -> float``: one mini-batch
     update, returning the batch's loss from before the update.
 
@@ -114,24 +124,18 @@ def check_train_step(fn: object) -> None:
                             not _same(params, before), k)
         if got is None:
             fail(name, "train_step returned None: return the batch's loss (a number)")
-        got_f = as_number(name, got, "the returned loss must be a single number")
-        if not _same(params, want_params[k]):
-            if _same(params, piled[k]):
-                fail(name, f"step {k + 1} used gradients left over from the earlier steps: "
-                           "backward adds into .grad, so clear the gradients once per step")
-            if _same(params, by_hand[k]):
-                fail(name, "you updated the parameters yourself instead of calling the "
-                           "optimiser's step")
-            fail(name, f"the parameters after step {k + 1} differ from one optimiser step on "
-                       "this batch: forward, loss, the loss's backward, the model's backward, "
-                       "then the optimiser's step")
+        got_f = answer_number(name, got, "the returned loss must be a single number")
+        diagnose_update(name, k, right=_same(params, want_params[k]),
+                        piled=_same(params, piled[k]), by_hand=_same(params, by_hand[k]),
+                        order="forward, loss, the loss's backward, the model's backward, "
+                              "then the optimiser's step")
         if not close(got_f, want_losses[k], rtol=1e-9):
             fail(name, "the returned loss is not the batch's loss from the forward pass before "
                        "the update")
     passed(name, "forward, loss, backward, the optimiser's step and zero_grad, in order")
 
 
-def check_epoch_loss(fn: object) -> None:
+def check_epoch_loss(fn: Any) -> None:
     """Check your ``epoch_loss(batch_losses, batch_sizes) -> float``: the mean loss over all
     samples of an epoch from per-batch mean losses, for epochs of several sizes (the last
     batch is often smaller), given as lists or arrays.
@@ -150,7 +154,7 @@ def check_epoch_loss(fn: object) -> None:
     for losses, sizes in cases:
         la, sa = np.asarray(losses, dtype=float), np.asarray(sizes, dtype=float)
         want = float(np.sum(la * sa) / np.sum(sa))
-        got = as_number(name, call_student(name, fn, losses, sizes),
+        got = answer_number(name, call_student(name, fn, losses, sizes),
                         "the result must be a single number")
         if close(got, want):
             continue
@@ -168,7 +172,7 @@ def check_epoch_loss(fn: object) -> None:
     passed(name, "the mean over samples, for epochs of five shapes")
 
 
-def check_count_parameters(fn: object) -> None:
+def check_count_parameters(fn: Any) -> None:
     """Check your ``count_parameters(sizes) -> int`` for an MLP with layer sizes
     ``[inputs, hidden..., outputs]``, against ``MLP(sizes).num_parameters()`` for networks of
     one to four layers.
@@ -180,7 +184,7 @@ def check_count_parameters(fn: object) -> None:
     for sizes in ([4, 8, 8, 3], [2, 3, 1], [64, 32, 10], [3, 1], [5, 2, 7, 4, 6]):
         want = MLP(sizes, rng=0).num_parameters()
         got = call_student(name, fn, list(sizes))
-        got_f = as_number(name, got, f"the count for sizes {sizes} must be a single number")
+        got_f = answer_number(name, got, f"the count for sizes {sizes} must be a single number")
         if not float(got_f).is_integer():
             fail(name, f"the count for sizes {sizes} is not a whole number")
         if got_f == want:
@@ -204,7 +208,7 @@ def check_count_parameters(fn: object) -> None:
     passed(name, "weights and biases of every layer, for five networks")
 
 
-def check_best_epoch(fn: object) -> None:
+def check_best_epoch(fn: Any) -> None:
     """Check your ``best_epoch(val_losses) -> int``: the epoch (counted from 1, as ``fit``
     prints them) with the lowest validation loss, for several loss curves given as lists or
     arrays, including curves with an early local minimum.
@@ -213,7 +217,7 @@ def check_best_epoch(fn: object) -> None:
     local minimum, and the loss value instead of the epoch.
     """
     name = "check_best_epoch"
-    curves = [
+    curves: list[Any] = [
         [1.2, 0.8, 0.55, 0.5, 0.52, 0.61, 0.74],
         [1.0, 0.8, 0.9, 0.6, 0.7, 0.45, 0.5, 0.55],
         np.array([0.3, 0.5, 0.7, 0.6]),
@@ -222,7 +226,7 @@ def check_best_epoch(fn: object) -> None:
     ]
     for val in curves:
         want = int(np.argmin(val)) + 1
-        got = as_number(name, call_student(name, fn, val), "the result must be a single number")
+        got = answer_number(name, call_student(name, fn, val), "the result must be a single number")
         if got == want:
             continue
         if close(got, min(val)):

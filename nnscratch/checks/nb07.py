@@ -6,16 +6,18 @@ Expected answers come from the library (``functional.one_hot``, ``functional.sof
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..functional import one_hot, softmax
 from ..training import accuracy
-from ._core import as_number, call_student, close, fail, passed
+from ._core import answer_number, call_student, close, fail, passed
 
 __all__ = ["check_one_hot", "check_accuracy_from_logits", "check_confident_mistakes"]
 
 
-def check_one_hot(fn: object) -> None:
+def check_one_hot(fn: Any) -> None:
     """Check your ``one_hot(y, num_classes)``: a float array ``(len(y), num_classes)``, compared
     with ``functional.one_hot`` on batches that miss some classes, a single sample, and more
     classes than samples.
@@ -72,7 +74,7 @@ def _logit_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
-def check_accuracy_from_logits(fn: object) -> None:
+def check_accuracy_from_logits(fn: Any) -> None:
     """Check your ``accuracy_from_logits(logits, y) -> float`` for logits ``(n, C)`` with as
     many, more or fewer classes than samples: the fraction of samples whose largest logit is
     at the true class, compared with ``training.accuracy``.
@@ -84,7 +86,7 @@ def check_accuracy_from_logits(fn: object) -> None:
     for logits, y in _logit_cases():
         n, c = logits.shape
         want = accuracy(np.argmax(logits, axis=1), y)
-        g = as_number(name, call_student(name, fn, logits, y, hints=[
+        g = answer_number(name, call_student(name, fn, logits, y, hints=[
             (("shape", "broadcast"),
              "the predictions and the labels do not line up: take the largest logit of each "
              "sample (each row)"),
@@ -109,7 +111,7 @@ def check_accuracy_from_logits(fn: object) -> None:
     passed(name, "the fraction of correct predictions, for four logit shapes")
 
 
-def check_confident_mistakes(fn: object) -> None:
+def check_confident_mistakes(fn: Any) -> None:
     """Check your ``confident_mistakes(probs, y, k)``: the integer indices of the ``k``
     misclassified samples whose predicted class had the highest probability, most confident
     first, for several batches and values of ``k``.

@@ -8,12 +8,13 @@ decay, driven on a ``Parameter`` with hand-set gradients) and Xavier's rule from
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from ..layers import Parameter
 from ..optim import SGD
-from ._core import as_array, as_number, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_number, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_momentum_step", "check_xavier_std", "check_l2_gradient"]
 
@@ -30,7 +31,7 @@ def _momentum_case(rng: np.random.Generator, shape: tuple[int, ...], lr: float, 
     return w1, v1, g1, p.data.copy(), opt.state[0]["velocity"].copy()
 
 
-def check_momentum_step(fn: object) -> None:
+def check_momentum_step(fn: Any) -> None:
     """Check your ``momentum_step(w, v, grad, lr, momentum) -> (w_new, v_new)`` against the
     update of ``nnscratch.optim.SGD`` (and ``torch.optim.SGD``) with momentum, for several
     shapes, learning rates and momenta (never a learning rate of one minus the momentum, so
@@ -45,9 +46,9 @@ def check_momentum_step(fn: object) -> None:
     for shape, lr, mu in (((3, 4), 0.05, 0.8), ((5,), 0.3, 0.5), ((2, 3), 0.02, 0.9)):
         w1, v1, g1, w2, v2 = _momentum_case(rng, shape, lr, mu)
         out = call_student(name, fn, w1, v1, g1, lr, mu)
-        w_out, v_out = as_pair(name, out, "(w_new, v_new)")
-        w_new = as_array(name, w_out, shape, "w_new")
-        v_new = as_array(name, v_out, shape, "v_new")
+        w_out, v_out = answer_pair(name, out, "(w_new, v_new)")
+        w_new = answer_array(name, w_out, shape, "w_new")
+        v_new = answer_array(name, v_out, shape, "v_new")
         if close(w_new, w2) and close(v_new, v2):
             continue
         if close(w_new, v2) and close(v_new, w2):
@@ -76,7 +77,7 @@ def check_momentum_step(fn: object) -> None:
     passed(name, "three momentum steps agree with nnscratch.optim.SGD(momentum=...)")
 
 
-def check_xavier_std(fn: object) -> None:
+def check_xavier_std(fn: Any) -> None:
     """Check your ``xavier_std(fan_in, fan_out) -> float``: the standard deviation of Xavier
     (Glorot) normal initialisation, as ``Linear(init="xavier")`` uses it, for several layer
     shapes.
@@ -87,7 +88,7 @@ def check_xavier_std(fn: object) -> None:
     name = "check_xavier_std"
     for fan_in, fan_out in ((10, 90), (64, 32), (300, 100), (7, 7), (1, 50)):
         want = math.sqrt(2.0 / (fan_in + fan_out))
-        g = as_number(name, call_student(name, fn, fan_in, fan_out), "return one number")
+        g = answer_number(name, call_student(name, fn, fan_in, fan_out), "return one number")
         if close(g, want):
             continue
         if close(g, want**2):
@@ -105,7 +106,7 @@ def check_xavier_std(fn: object) -> None:
     passed(name, "Xavier's standard deviation for five layer shapes")
 
 
-def check_l2_gradient(fn: object) -> None:
+def check_l2_gradient(fn: Any) -> None:
     """Check your ``l2_gradient(grad, w, lam) -> array``: the gradient of
     loss + (lam/2) * ||w||^2, which is what ``SGD(weight_decay=lam)`` steps along, for several
     shapes and strengths.
@@ -122,7 +123,7 @@ def check_l2_gradient(fn: object) -> None:
         SGD([p], lr=1.0, weight_decay=lam).step()
         want = w - p.data  # lr = 1: the step is exactly the penalised gradient
         out = call_student(name, fn, grad, w, lam)
-        got = as_array(name, out, shape, "the penalised gradient (the weights' shape)")
+        got = answer_array(name, out, shape, "the penalised gradient (the weights' shape)")
         if close(got, want):
             continue
         if close(got, lam * w):

@@ -11,12 +11,20 @@ from typing import Any
 import numpy as np
 
 from ..layers import MLP
-from ._core import as_number, call_student, close, diagnose_train_step, fail, passed
+from ._core import (
+    answer_number,
+    call_student,
+    close,
+    diagnose_train_step,
+    diagnose_update,
+    fail,
+    passed,
+)
 
 __all__ = ["check_to_float64_tensor", "check_build_mlp", "check_torch_train_step"]
 
 
-def check_to_float64_tensor(fn: object) -> None:
+def check_to_float64_tensor(fn: Any) -> None:
     """Check your ``to_float64_tensor(batch)``: a NumPy batch ``(n, features)`` of integer,
     float32 or float64 values in, a float64 tensor with the same shape and values out (the
     batch itself unchanged).
@@ -28,7 +36,7 @@ def check_to_float64_tensor(fn: object) -> None:
 
     name = "check_to_float64_tensor"
     rng = np.random.default_rng(9)
-    cases = [
+    cases: list[np.ndarray] = [
         rng.integers(0, 17, size=(4, 6)),
         rng.normal(size=(5, 3)).astype(np.float32),
         rng.normal(size=(2, 7)),
@@ -61,7 +69,22 @@ def check_to_float64_tensor(fn: object) -> None:
     passed(name, "float64 tensors with the batch's shape and values")
 
 
-def check_build_mlp(fn: object) -> None:
+def _diagnose_linears(name: str, linears: list[Any], sizes: list[int]) -> None:
+    """Fail if a ``torch.nn.Linear`` of ``linears`` does not map sizes[i] to sizes[i + 1]."""
+    for i, (lin, a, b) in enumerate(zip(linears, sizes[:-1], sizes[1:], strict=True)):
+        got = (lin.in_features, lin.out_features)
+        if got == (b, a) and a != b:
+            fail(name, f"for sizes={sizes}, Linear layer {i} takes {b} inputs and gives {a} "
+                       "outputs: in and out are swapped (in_features comes first)")
+        if got != (a, b):
+            fail(name, f"for sizes={sizes}, Linear layer {i} has the wrong sizes: layer i "
+                       "maps sizes[i] features to sizes[i + 1]")
+        if lin.bias is None:
+            fail(name, f"Linear layer {i} has no bias (bias=False): the network of the "
+                       "notebook, like nnscratch's MLP, has a bias in every layer")
+
+
+def check_build_mlp(fn: Any) -> None:
     """Check your ``build_mlp(sizes)``: a ``torch.nn.Sequential`` of ``nn.Linear`` layers (with
     biases) of the given sizes, with ``nn.ReLU()`` between them and nothing after the last one
     (it gives logits), for networks of one to three layers.
@@ -84,17 +107,7 @@ def check_build_mlp(fn: object) -> None:
         if len(linears) != want_linear:
             fail(name, f"sizes={sizes} needs {want_linear} nn.Linear layer(s), one per pair of "
                        f"neighbouring sizes; found {len(linears)}")
-        for i, (lin, a, b) in enumerate(zip(linears, sizes[:-1], sizes[1:], strict=True)):
-            got = (lin.in_features, lin.out_features)
-            if got == (b, a) and a != b:
-                fail(name, f"for sizes={sizes}, Linear layer {i} takes {b} inputs and gives {a} "
-                           "outputs: in and out are swapped (in_features comes first)")
-            if got != (a, b):
-                fail(name, f"for sizes={sizes}, Linear layer {i} has the wrong sizes: layer i "
-                           "maps sizes[i] features to sizes[i + 1]")
-            if lin.bias is None:
-                fail(name, f"Linear layer {i} has no bias (bias=False): the network of the "
-                           "notebook, like nnscratch's MLP, has a bias in every layer")
+        _diagnose_linears(name, linears, sizes)
         if isinstance(layers[-1], tnn.ReLU):
             fail(name, "the model ends with a ReLU: the last layer must give raw logits (no "
                        "activation) for nn.CrossEntropyLoss")
@@ -155,7 +168,7 @@ _LR, _MOMENTUM = 0.3, 0.5
 def _torch_model(torch: Any) -> tuple[Any, Any]:
     from ..torch_utils import to_torch
 
-    model = to_torch(MLP([4, 5, 3], rng=0))
+    model: Any = to_torch(MLP([4, 5, 3], rng=0))
     probe = _probe_class(torch)()
     model.insert(2, probe)
     return model, probe
@@ -190,7 +203,7 @@ def _same_params(a: list, b: list) -> bool:
     )
 
 
-def check_torch_train_step(fn: object) -> None:
+def check_torch_train_step(fn: Any) -> None:
     """Check your ``train_step(model, loss_fn, optimizer, xb, yb)``: one training step returning
     the batch's loss (from before the update) as a Python float.
 
@@ -222,21 +235,16 @@ def check_torch_train_step(fn: object) -> None:
         forwards = probe.seen[seen_before:]
         diagnose_train_step(name, forwards, model.training, opt.step_calls - steps_before,
                             not _same_params(params, before), k)
-        if not _same_params(params, want_params[k]):
-            if _same_params(params, piled[k]):
-                fail(name, f"step {k + 1} used gradients added up over the earlier steps: torch "
-                           "accumulates .grad, so clear the gradients in every step")
-            if _same_params(params, by_hand[k]):
-                fail(name, "you updated the parameters yourself instead of calling the "
-                           "optimiser's step")
-            fail(name, f"the weights after step {k + 1} differ from one optimiser step: clear "
-                       "the gradients, forward, loss, backward, step")
+        diagnose_update(name, k, right=_same_params(params, want_params[k]),
+                        piled=_same_params(params, piled[k]),
+                        by_hand=_same_params(params, by_hand[k]),
+                        order="clear the gradients, forward, loss, backward, step")
         if isinstance(got, torch.Tensor):
             fail(name, "you returned the loss tensor: return a Python float (a tensor keeps the "
                        "whole graph alive)")
         if isinstance(got, bool) or not isinstance(got, float | int | np.floating):
             fail(name, f"return the batch's loss as a Python float, got {type(got).__name__}")
-        if not close(as_number(name, got, "return one number"), want_losses[k], rtol=1e-10,
+        if not close(answer_number(name, got, "return one number"), want_losses[k], rtol=1e-10,
                      atol=1e-12):
             fail(name, f"step {k + 1} returned the wrong number: return the loss computed before "
                        "the update")

@@ -8,6 +8,7 @@ no memory, no random numbers drawn, no GPU needed).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _torch_conv_size(n: int, k: int, p: int, s: int) -> int:
     return int(torch.nn.functional.conv2d(x, w, stride=s, padding=p).shape[-1])
 
 
-def check_conv_output_size(fn: object) -> None:
+def check_conv_output_size(fn: Any) -> None:
     """Check your ``conv_output_size(size, kernel_size, padding, stride)``: the side of a
     convolution's output as an int, compared with torch's ``conv2d`` on square images of
     several sizes, including strides that do not divide evenly.
@@ -88,14 +89,14 @@ def check_conv_output_size(fn: object) -> None:
                        "count the positions the kernel can take along one side")
 
 
-def _eq(a: object, b: object) -> bool:
+def _eq(a: Any, b: Any) -> bool:
     try:
-        return math.isclose(float(a), float(b))  # type: ignore[arg-type]
+        return math.isclose(float(a), float(b))
     except (TypeError, ValueError):
         return False
 
 
-def check_conv_params(fn: object) -> None:
+def check_conv_params(fn: Any) -> None:
     """Check your ``conv_params(in_channels, out_channels, kernel_size)``: the number of
     parameters of ``nn.Conv2d(in_channels, out_channels, kernel_size)`` (square kernel, with
     bias), compared with torch's layer for several channel counts and kernel sizes.
@@ -139,7 +140,7 @@ def check_conv_params(fn: object) -> None:
                        "filter, and the biases")
 
 
-def check_move_batch(fn: object) -> None:
+def check_move_batch(fn: Any) -> None:
     """Check your ``move_batch(batch, device)``: the pair ``(X, y)`` of tensors moved to
     ``device``, with the same shapes and dtypes.
 

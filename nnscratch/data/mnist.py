@@ -58,7 +58,7 @@ IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 
 # IDX type code (third byte of the magic number) -> big-endian NumPy dtype.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -209,7 +209,7 @@ def fetch_mnist(
                 plain_url_error = isinstance(exc, urllib.error.URLError) and not isinstance(
                     exc, urllib.error.HTTPError
                 )
-                reason = exc.reason if plain_url_error else exc
+                reason = getattr(exc, "reason", exc) if plain_url_error else exc
                 failures.append(f"  {url}: {reason}")
                 if progress:
                     print("failed", flush=True)

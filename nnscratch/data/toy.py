@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._checks import check_positive, check_same_length
 from .._rng import as_generator
+from .._validate import as_int, as_positive, require_same_length
 
 __all__ = [
     "make_xor",
@@ -28,13 +28,11 @@ __all__ = [
 RNGLike = np.random.Generator | int | None
 
 
-def _check_int(value: object, name: str, minimum: int) -> int:
-    """Return ``value`` as an int after checking it is a whole number >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+def _sample_args(
+    n: object, noise: object, rng: RNGLike, *, min_n: int
+) -> tuple[int, float, np.random.Generator]:
+    """Every toy set starts from these: ``n`` (>= ``min_n``), ``noise`` (>= 0), a generator."""
+    return as_int(n, "n", min_n), as_positive(noise, "noise", allow_zero=True), as_generator(rng)
 
 
 def _class_sizes(n: int, classes: int) -> np.ndarray:
@@ -69,9 +67,7 @@ def make_xor(
     Returns:
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in ``{0, 1}``.
     """
-    n = _check_int(n, "n", 4)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=4)
     corners = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
     labels = np.array([0, 0, 1, 1])
     which = np.repeat(np.arange(4), _class_sizes(n, 4))
@@ -96,9 +92,7 @@ def make_moons(
     Returns:
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in ``{0, 1}``.
     """
-    n = _check_int(n, "n", 2)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=2)
     n0, n1 = _class_sizes(n, 2)
     t0 = np.linspace(0.0, np.pi, n0)
     t1 = np.linspace(0.0, np.pi, n1)
@@ -126,9 +120,9 @@ def make_circles(
     Returns:
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in ``{0, 1}``.
     """
-    n = _check_int(n, "n", 2)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    factor = check_positive(factor, "factor")
+    n = as_int(n, "n", 2)
+    noise = as_positive(noise, "noise", allow_zero=True)
+    factor = as_positive(factor, "factor")
     if factor >= 1:
         raise ValueError(f"factor must lie in (0, 1), got {factor}")
     gen = as_generator(rng)
@@ -161,10 +155,8 @@ def make_spirals(
         ``X`` of shape ``(n, 2)`` float64 and ``y`` of shape ``(n,)`` int64 in
         ``{0, ..., classes - 1}``.
     """
-    classes = _check_int(classes, "classes", 2)
-    n = _check_int(n, "n", classes)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    gen = as_generator(rng)
+    classes = as_int(classes, "classes", 2)
+    n, noise, gen = _sample_args(n, noise, rng, min_n=classes)
     sizes = _class_sizes(n, classes)
     parts = []
     for k, m in enumerate(sizes):
@@ -196,7 +188,7 @@ def make_blobs(
         ``y == k`` means the point was drawn around ``centers[k]``.
     """
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _check_int(centers, "centers", 1)
+        k = as_int(centers, "centers", 1)
         angle = np.pi / 2 + 2 * np.pi * np.arange(k) / k
         means = 5.0 * np.column_stack([np.cos(angle), np.sin(angle)])
     else:
@@ -206,8 +198,8 @@ def make_blobs(
                 f"centers must be an int or an array of shape (k, 2), got shape {means.shape}"
             )
         k = means.shape[0]
-    n = _check_int(n, "n", k)
-    std = check_positive(std, "std", allow_zero=True)
+    n = as_int(n, "n", k)
+    std = as_positive(std, "std", allow_zero=True)
     gen = as_generator(rng)
     y = np.repeat(np.arange(k), _class_sizes(n, k))
     X = means[y] + std * gen.standard_normal((n, 2))
@@ -245,11 +237,11 @@ def train_val_split(
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(f"X and y must be arrays of samples, got shapes {X.shape} and {y.shape}")
-    check_same_length(X, y)
+    require_same_length(X, y)
     n = len(y)
     if n < 2:
         raise ValueError(f"need at least 2 samples to split, got {n}")
-    val_fraction = check_positive(val_fraction, "val_fraction")
+    val_fraction = as_positive(val_fraction, "val_fraction")
     if val_fraction >= 1:
         raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction}")
     gen = as_generator(rng)
@@ -309,8 +301,8 @@ def iterate_minibatches(
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(f"X and y must be arrays of samples, got shapes {X.shape} and {y.shape}")
-    check_same_length(X, y)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    require_same_length(X, y)
+    batch_size = as_int(batch_size, "batch_size", 1)
     order = as_generator(rng).permutation(len(y)) if shuffle else None
     return _batches(X, y, batch_size, order)
 

@@ -128,7 +128,7 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
         rich_used = 0
         truncated = False
 
-        def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
+        def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             if out is None or not outs or outs[-1] is not out:
                 return out
@@ -143,7 +143,7 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
             self.rich_used += rich
             return out
 
-        async def _check_raise_for_error(self, cell, cell_index, exec_reply):  # type: ignore[no-untyped-def]
+        async def _check_raise_for_error(self, cell, cell_index, exec_reply):
             content = (exec_reply or {}).get("content", {})
             status = content.get("status")
             cell.metadata["grader"] = {

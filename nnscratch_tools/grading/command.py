@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["add_parser", "run"]
 
@@ -108,7 +109,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     rubric_path = Path(args.rubric or DEFAULT_RUBRIC)
     rubric = load_rubric(rubric_path)
-    settings = dict(rubric.limits)
+    settings: dict[str, Any] = dict(rubric.limits)
     if args.timeout is not None:
         settings["timeout_s"] = args.timeout
     if args.memory_mb is not None:
@@ -146,7 +147,7 @@ def _grade(args: argparse.Namespace) -> int:
     writer = GradesWriter(rubric, args.out)
     auto = sum(c.points for c in rubric.automatic)
 
-    def show(result) -> None:  # type: ignore[no-untyped-def]
+    def show(result: Any) -> None:
         writer.add(result)
         print(
             f"  {result.submission.name[:28]:<28} {result.wall_s:6.1f} s  "

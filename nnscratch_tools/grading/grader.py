@@ -121,6 +121,23 @@ def _folder_notebooks(folder: Path) -> tuple[list[Path], str]:
     return found, ""
 
 
+def _folder_submission(name: str, path: Path) -> Submission:
+    """The submission in folder ``path``: its one notebook, or its submission.ipynb."""
+    notebooks, problem = _folder_notebooks(path)
+    preferred = [p for p in notebooks if p.name.lower() in _PREFERRED]
+    if problem:
+        return Submission(name, path, None, problem)
+    if len(notebooks) == 1:
+        return Submission(name, path, notebooks[0])
+    if len(preferred) == 1:
+        return Submission(name, path, preferred[0])
+    if not notebooks:
+        return Submission(name, path, None, "no .ipynb file in the folder")
+    names = ", ".join(str(p.relative_to(path)) for p in notebooks[:5])
+    problem = f"several notebooks ({names}); name the one to grade submission.ipynb"
+    return Submission(name, path, None, problem)
+
+
 def discover_submissions(folder: str | Path) -> list[Submission]:
     """Every entry of ``folder``, sorted by name, each a :class:`Submission`.
 
@@ -152,20 +169,7 @@ def discover_submissions(folder: str | Path) -> list[Submission]:
         elif stat.S_ISREG(mode) and _is_notebook_name(raw):
             found.append(Submission(name, path, path))
         elif stat.S_ISDIR(mode):
-            notebooks, problem = _folder_notebooks(path)
-            preferred = [p for p in notebooks if p.name.lower() in _PREFERRED]
-            if problem:
-                found.append(Submission(name, path, None, problem))
-            elif len(notebooks) == 1:
-                found.append(Submission(name, path, notebooks[0]))
-            elif len(preferred) == 1:
-                found.append(Submission(name, path, preferred[0]))
-            elif not notebooks:
-                found.append(Submission(name, path, None, "no .ipynb file in the folder"))
-            else:
-                names = ", ".join(str(p.relative_to(path)) for p in notebooks[:5])
-                problem = f"several notebooks ({names}); name the one to grade submission.ipynb"
-                found.append(Submission(name, path, None, problem))
+            found.append(_folder_submission(name, path))
         elif stat.S_ISREG(mode):
             skip("not a notebook (.ipynb) or a folder")
         else:

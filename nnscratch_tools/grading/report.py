@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .grader import SubmissionResult
 from .names import csv_cell, from_csv_cell, normalise_name
-from .rubric import Rubric
+from .rubric import Criterion, Rubric
 
 __all__ = [
     "FIXED_COLUMNS",
@@ -243,6 +243,84 @@ def _key(cell: str) -> str:
     return normalise_name(from_csv_cell(cell))
 
 
+def _check_columns(
+    rubric: Rubric, grades_csv: Path, grade_header: list[str], manual_csv: Path,
+    header: list[str],
+) -> None:
+    """Raise ``ValueError`` unless both files have the columns the rubric needs."""
+    missing_cols = [c.id for c in rubric.criteria if c.id not in grade_header]
+    if missing_cols:
+        raise ValueError(
+            f"{grades_csv} does not match the rubric (missing columns {missing_cols}); "
+            "grade again with this rubric or pass the rubric used for grading"
+        )
+    if "submission" not in header:
+        raise ValueError(f"{manual_csv} needs a 'submission' column; found {header}")
+    absent = [c.id for c in rubric.manual if c.id not in header]
+    if absent:
+        raise ValueError(
+            f"{manual_csv} has no column for the manual criteria {absent}; "
+            f"expected columns: submission, {', '.join(c.id for c in rubric.manual)}"
+        )
+
+
+def _rows_by_name(
+    manual_csv: Path, rows: list[dict[str, str]], problems: list[str]
+) -> dict[str, dict[str, str]]:
+    """The manual rows by normalised submission name; blank or repeated names are problems."""
+    by_name: dict[str, dict[str, str]] = {}
+    for line, row in enumerate(rows, start=2):
+        name = _key(row.get("submission") or "")
+        if not (row.get("submission") or "").strip():
+            problems.append(f"{manual_csv}, line {line}: empty submission name")
+        elif name in by_name:
+            problems.append(f"{manual_csv}, line {line}: {name!r} appears twice")
+        else:
+            by_name[name] = row
+    return by_name
+
+
+def _manual_score(name: str, c: Criterion, text: str, problems: list[str]) -> float | None:
+    """``text`` as a score from 0 to ``c.points``, or ``None`` (and a problem)."""
+    if not text:
+        problems.append(f"{name}: {c.id} is blank (0 to {_num(c.points)} expected)")
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(f"{name}: {c.id} = {text!r} is not a number")
+        return None
+    if not math.isfinite(value) or not 0 <= value <= c.points:
+        problems.append(
+            f"{name}: {c.id} = {text} is outside 0 to {_num(c.points)} (its max points)"
+        )
+        return None
+    return value
+
+
+def _final_row(
+    grade: dict[str, str], scores: dict[str, dict[str, float]], rubric: Rubric, grades_csv: Path
+) -> dict[str, str]:
+    """One row of final.csv: the graded row with its manual scores and the totals added."""
+    name = grade["submission"]
+    automatic = 0.0
+    for c in rubric.automatic:
+        try:
+            automatic += float(grade.get(c.id) or 0)
+        except ValueError as exc:
+            raise ValueError(f"{grades_csv}: {name}: {c.id} is not a number") from exc
+    if name not in scores:  # a skipped entry
+        return dict(grade)
+    manual_points = sum(scores[name].values())
+    row = dict(grade)
+    row.update({cid: _num(v) for cid, v in scores[name].items()})
+    row["automatic_points"] = _num(automatic)
+    row["manual_points"] = _num(manual_points)
+    row["total"] = _num(automatic + manual_points)
+    row["max_points"] = _num(rubric.max_points)
+    return row
+
+
 def merge_manual(
     grades_csv: str | Path,
     manual_csv: str | Path,
@@ -273,84 +351,31 @@ def merge_manual(
         grade["submission"] = _key(grade.get("submission") or "")
     header, rows = _read_csv(manual_csv, "manual scores file")
     problems: list[str] = []
-    expected = [c.id for c in rubric.criteria]
-    missing_cols = [c for c in expected if c not in grade_header]
-    if missing_cols:
-        raise ValueError(
-            f"{grades_csv} does not match the rubric (missing columns {missing_cols}); "
-            "grade again with this rubric or pass the rubric used for grading"
-        )
-    if "submission" not in header:
-        raise ValueError(f"{manual_csv} needs a 'submission' column; found {header}")
+    _check_columns(rubric, grades_csv, grade_header, manual_csv, header)
     manual = rubric.manual
-    absent = [c.id for c in manual if c.id not in header]
-    if absent:
-        raise ValueError(
-            f"{manual_csv} has no column for the manual criteria {absent}; "
-            f"expected columns: submission, {', '.join(c.id for c in manual)}"
-        )
-    by_name: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(rows, start=2):
-        name = _key(row.get("submission") or "")
-        if not (row.get("submission") or "").strip():
-            problems.append(f"{manual_csv}, line {line}: empty submission name")
-        elif name in by_name:
-            problems.append(f"{manual_csv}, line {line}: {name!r} appears twice")
-        else:
-            by_name[name] = row
+    by_name = _rows_by_name(manual_csv, rows, problems)
     known = {r["submission"] for r in grade_rows}
     for name in sorted(set(by_name) - known):
         problems.append(f"{manual_csv}: {name!r} is not a graded submission in {grades_csv}")
     scores: dict[str, dict[str, float]] = {}
     for grade in grade_rows:
         name = grade["submission"]
-        row = by_name.get(name)
-        if row is None and _stripped(grade.get("status")) == "skipped":
+        scored = by_name.get(name)
+        if scored is None and _stripped(grade.get("status")) == "skipped":
             continue  # not a submission: no manual scores needed
-        if row is None:
+        if scored is None:
             problems.append(f"{manual_csv}: no manual scores for {name!r}")
             continue
         scores[name] = {}
         for c in manual:
-            text = (row.get(c.id) or "").strip()
-            if not text:
-                problems.append(f"{name}: {c.id} is blank (0 to {_num(c.points)} expected)")
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                problems.append(f"{name}: {c.id} = {text!r} is not a number")
-                continue
-            if not math.isfinite(value) or not 0 <= value <= c.points:
-                problems.append(
-                    f"{name}: {c.id} = {text} is outside 0 to {_num(c.points)} (its max points)"
-                )
-                continue
-            scores[name][c.id] = value
+            value = _manual_score(name, c, (scored.get(c.id) or "").strip(), problems)
+            if value is not None:
+                scores[name][c.id] = value
     if problems:
         raise ValueError(
             "cannot merge the manual scores (nothing was written):\n  " + "\n  ".join(problems)
         )
-    final_rows: list[dict[str, str]] = []
-    for grade in grade_rows:
-        name = grade["submission"]
-        automatic = 0.0
-        for c in rubric.automatic:
-            try:
-                automatic += float(grade.get(c.id) or 0)
-            except ValueError as exc:
-                raise ValueError(f"{grades_csv}: {name}: {c.id} is not a number") from exc
-        if name not in scores:  # a skipped entry
-            final_rows.append(dict(grade))
-            continue
-        manual_points = sum(scores[name].values())
-        row = dict(grade)
-        row.update({cid: _num(v) for cid, v in scores[name].items()})
-        row["automatic_points"] = _num(automatic)
-        row["manual_points"] = _num(manual_points)
-        row["total"] = _num(automatic + manual_points)
-        row["max_points"] = _num(rubric.max_points)
-        final_rows.append(row)
+    final_rows = [_final_row(grade, scores, rubric, grades_csv) for grade in grade_rows]
     path = out / "final.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CheckResult",
@@ -102,7 +103,9 @@ def check_python(version_info: Sequence[int] | None = None) -> CheckResult:
 
 def check_nnscratch() -> CheckResult:
     """Whether nnscratch is installed (``pip install -e .``) rather than just on the path."""
-    here = Path(__file__).resolve().parent
+    import nnscratch
+
+    here = Path(nnscratch.__file__).resolve().parent
     try:
         version = metadata.version("nnscratch")
     except metadata.PackageNotFoundError:
@@ -363,7 +366,7 @@ def check_widgets() -> CheckResult:
 # ----------------------------------------------------------------------------- torch, matplotlib
 
 
-def _best_device(torch: object) -> str:
+def _best_device(torch: Any) -> str:
     """Name of the best torch device: CUDA (with the GPU's name), MPS or CPU."""
     if torch.cuda.is_available():
         return f"CUDA ({torch.cuda.get_device_name(0)})"
@@ -422,7 +425,7 @@ def check_matplotlib() -> CheckResult:
 
 def check_data_cache(path: str | os.PathLike[str] | None = None) -> CheckResult:
     """The data cache folder (``NNSCRATCH_DATA`` or ``~/.cache/nnscratch``) is writable."""
-    from .data import data_home
+    from nnscratch.data import data_home
 
     folder = Path(path) if path is not None else data_home()
     try:
@@ -441,8 +444,8 @@ def check_data_cache(path: str | os.PathLike[str] | None = None) -> CheckResult:
 
 def check_digits(path: str | os.PathLike[str] | None = None) -> CheckResult:
     """The packaged 8x8 digits file is present with the right SHA-256."""
-    from .data import ChecksumError, verify_digits
-    from .data.digits import DIGITS_FILE
+    from nnscratch.data import ChecksumError, verify_digits
+    from nnscratch.data.digits import DIGITS_FILE
 
     fix = "reinstall nnscratch or restore nnscratch/data/files from git"
     file = Path(DIGITS_FILE if path is None else path)
@@ -457,8 +460,8 @@ def check_digits(path: str | os.PathLike[str] | None = None) -> CheckResult:
 
 def check_mnist(root: str | os.PathLike[str] | None = None) -> CheckResult:
     """MNIST in the cache (optional: missing or corrupt only WARNs)."""
-    from .data import mnist_available
-    from .data.mnist import mnist_root
+    from nnscratch.data import mnist_available
+    from nnscratch.data.mnist import mnist_root
 
     folder = mnist_root(root)
     fix = "nnscratch data --mnist" + (f" --root {root}" if root is not None else "")

@@ -1,5 +1,8 @@
-"""Input validation shared by the library: clear errors that say what was expected and what came.
+"""Argument validation for the library: clear errors that say what was expected and what came.
 
+Each helper returns the value it validated (``as_*``) or raises (``reject_*``, ``require_*``,
+``refuse_*``): a ``TypeError`` for the wrong kind of value, a ``ValueError`` for a value of
+the right kind out of range. (Exercise feedback is another thing: ``nnscratch.checks``.)
 These helpers are private; every public function that takes arrays or numbers from a
 student goes through them, so a mistake is reported where it is made, in plain words.
 """
@@ -14,10 +17,10 @@ __all__ = [
     "as_array",
     "as_batch",
     "as_labels",
-    "check_entries",
-    "check_positive",
-    "check_positive_int",
-    "check_same_length",
+    "reject_entries",
+    "as_positive",
+    "as_int",
+    "require_same_length",
     "divergence_message",
     "refuse_options",
 ]
@@ -102,7 +105,7 @@ def as_labels(y: object, num_classes: int | None = None, name: str = "labels") -
     return arr.astype(np.int64, copy=False)
 
 
-def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+def as_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float after checking it is a real number > 0 (or >= 0).
 
     Raises:
@@ -120,14 +123,21 @@ def check_positive(value: object, name: str, *, allow_zero: bool = False) -> flo
     return value
 
 
-def check_positive_int(value: object, name: str) -> int:
-    """Return ``value`` as an int after checking it is a whole number >= 1 (not a bool).
+def as_int(value: object, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking it is a whole number >= ``minimum``.
+
+    The library's one integer check. Like :func:`as_positive`: the wrong kind of value is a
+    ``TypeError``, a value out of range a ``ValueError``.
 
     Raises:
-        ValueError: if it is not an int, or is 0 or negative.
+        TypeError: if ``value`` is not an int (a bool, a float such as 2.0, a string, None).
+        ValueError: if it is below ``minimum``.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        kind = {1: "a positive int", 0: "a non-negative int"}.get(minimum, f"an int >= {minimum}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 
 
@@ -141,7 +151,7 @@ def divergence_message(what: str, epoch: int, epochs: int, lr: float) -> str:
     )
 
 
-def check_entries(arr: np.ndarray, bad: np.ndarray, owner: str, name: str, expected: str) -> None:
+def reject_entries(arr: np.ndarray, bad: np.ndarray, owner: str, name: str, expected: str) -> None:
     """Raise ``ValueError`` if any entry of the boolean mask ``bad`` is set.
 
     The message names ``owner`` (a loss, say), the array ``name``, what ``expected`` of its
@@ -181,7 +191,7 @@ def refuse_options(
         raise TypeError(f"{owner} does not support torch's option {key}={value!r}: {advice}")
 
 
-def check_same_length(X: np.ndarray, y: np.ndarray) -> None:
+def require_same_length(X: np.ndarray, y: np.ndarray) -> None:
     """Raise ``ValueError`` unless ``X`` and ``y`` have the same number of samples."""
     if len(X) != len(y):
         raise ValueError(
