@@ -333,3 +333,39 @@ def test_merge_matches_normalised_names(tmp_path: Path) -> None:
     manual = _manual(tmp_path, [_full(" alice  "), _full("bob\t")])
     final = read_rows(merge_manual(grades, manual, rubric, tmp_path))
     assert final["alice"]["total"] == "83.5"
+
+
+# --------------------------------------------------------------------------- any path
+def test_grading_works_from_tmp_with_spaces_on_a_read_only_code_tree(tmp_path: Path) -> None:
+    """Python, the environment and the checkout under /tmp, in a folder with a space, on a
+    file system mounted read-only: one honest notebook gets full marks (issue 19)."""
+    from fixtures.relocated import relocated_install
+
+    from nnscratch_tools.grading.sandbox import sandbox_problem
+
+    if sandbox_problem() is not None and os.environ.get("NNSCRATCH_CI") != "1":
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    root = tmp_path / "class of 2026"
+    assert str(root).startswith("/tmp/")
+    root.mkdir()
+    python = relocated_install(root)
+    subs = tmp_path / "subs"
+    write_notebook(project_notebook(), subs / "ann.ipynb")
+    # bubblewrap mounts the whole relocated tree read-only for the grader itself
+    read_only = ["bwrap", "--dev-bind", "/", "/", "--ro-bind", str(root), str(root), "--"]
+    done = subprocess.run(
+        [*read_only, str(python), "-m", "nnscratch", "grade", str(subs), "--rubric",
+         str(root / "repo" / "projects" / "rubric.yml"), "--out", str(tmp_path / "out"),
+         "--timeout", str(TIMEOUT), "--jobs", "1"],
+        capture_output=True, text=True, timeout=900, cwd=root / "repo",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    row = read_rows(tmp_path / "out" / "grades.csv")["ann"]
+    assert (row["status"], row["automatic_points"]) == ("ok", "10"), row
+    feedback = (tmp_path / "out" / "feedback" / "ann.md").read_text("utf-8")
+    assert "check failed" not in feedback, feedback
+    probe = subprocess.run(
+        [*read_only, str(python), "-c", "import sys; open(sys.prefix + '/w', 'w')"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Read-only file system" in probe.stderr, probe.stderr  # really read-only
