@@ -72,6 +72,10 @@ def _probe(spec: dict[str, Any]) -> list[list[Any]]:
         "port": listener.getsockname()[1],
         "private": spec["private"],
         "allowed": spec["allowed"],
+        "conn": spec["conn"],
+        "kernel_dir": spec["kernel_dir"],
+        "kernel_dir_bytes": spec["kernel_dir_bytes"],
+        "disk_bytes": spec["disk_bytes"],
     }
     try:
         done = subprocess.run(

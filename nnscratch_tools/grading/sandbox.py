@@ -65,6 +65,8 @@ LIBRARY_DIR = "/opt/nnscratch/lib"
 #: the sockets through /proc/PID/root); nothing the kernel writes reaches the host disk.
 KERNEL_DIR = "/run/nnscratch-kernel"
 KERNEL_DIR_BYTES = 1024 * 1024
+#: Largest executed copy read back (the runner's output budget keeps it far below).
+MAX_EXECUTED_BYTES = 64 * 1024 * 1024
 _GRACE_S = 30.0  # what the runner may add to the timeout: sandbox start, probe, clean-up
 _TOOLS_ROOT = Path(__file__).resolve().parents[2]  # the folder holding nnscratch_tools
 _CGROUP_V1 = Path("/sys/fs/cgroup")
@@ -319,7 +321,7 @@ class Cgroups:
         self.folders: list[Path] = []
         self.described: list[str] = []
         have: set[str] = set()
-        name = f"nnscratch-grade-{uuid.uuid4().hex[:12]}"
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         memory = (int(limits.memory_mb) + 2 * int(limits.disk_mb)) * 1024 * 1024
         wanted = {
             "memory": [("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)],
@@ -373,6 +375,28 @@ class Cgroups:
                 folder.rmdir()
             except OSError:
                 pass
+
+
+#: The sandboxes' cgroups are named with this prefix and the grader's process id.
+CGROUP_PREFIX = "nnscratch-grade-"
+
+
+def remove_stale_cgroups() -> None:
+    """Kill what is left in, and remove, the cgroups of graders that no longer run."""
+    for controller in ("memory", "pids"):
+        parent = _own_cgroup_v1(controller)
+        if parent is None:
+            continue
+        try:
+            folders = list(parent.glob(f"{CGROUP_PREFIX}*-*"))
+        except OSError:
+            continue
+        for folder in folders:
+            pid = folder.name[len(CGROUP_PREFIX) :].split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                stale = Cgroups.__new__(Cgroups)
+                stale.folders = [folder]
+                stale.kill_and_remove()
 
 
 def limits_prefix(limits: Limits, cgroups: Cgroups) -> list[str]:
@@ -520,6 +544,7 @@ def execute_isolated(
                 "conn": str(conn),
                 "kernel_dir": KERNEL_DIR,
                 "kernel_dir_bytes": KERNEL_DIR_BYTES,
+                "disk_bytes": int(limits.disk_mb) * 1024 * 1024,
                 "timeout": limits.timeout_s,
                 "deadline": time.time() + limits.timeout_s,
                 "max_text": limits.max_output_chars,
@@ -558,7 +583,12 @@ def execute_isolated(
         proc.wait()
     if cgroups is not None:
         cgroups.kill_and_remove()
-    shutil.rmtree(conn, ignore_errors=True)
+    for name in ("kernel.json",):
+        (conn / name).unlink(missing_ok=True)
+    try:
+        conn.rmdir()
+    except OSError:
+        pass
     wall = time.monotonic() - start
     result = None if hard_kill else _read_json(run_dir / "result.json")
     outcome = RunOutcome(status="error", wall_s=wall)
@@ -591,6 +621,9 @@ def execute_isolated(
             f"{limits.memory_mb} MiB"
         )
     try:
+        size = (run_dir / "executed.ipynb").stat().st_size
+        if size > MAX_EXECUTED_BYTES:
+            raise ValueError(f"{size} bytes, above {MAX_EXECUTED_BYTES}")
         outcome.executed = nbformat.read(run_dir / "executed.ipynb", as_version=4)
     except Exception as exc:  # missing or unreadable: the run info above still stands
         outcome.detail += f" (executed notebook unreadable: {type(exc).__name__})"
