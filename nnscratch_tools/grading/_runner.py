@@ -42,6 +42,9 @@ DEFAULT_MAX_RICH = 20_000_000
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: Most outputs kept in one notebook (each update of a shared display counts).
 MAX_OUTPUTS = 10_000
+REFUSED_NOTICE = (
+    f"\n[output refused by the grader: a message above {MAX_MESSAGE_BYTES // 2**20} MiB]\n"
+)
 TRUNCATION_NOTICE = "\n[output truncated by the grader: the notebook printed too much]\n"
 _NAMESPACES = ("pid", "net", "mnt", "ipc", "uts", "user", "cgroup")
 
@@ -259,6 +262,27 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
                 return
             super()._update_display_id(display_id, msg)
 
+        async def async_start_new_kernel_client(self):  # type: ignore[no-untyped-def]
+            kc = await super().async_start_new_kernel_client()
+            # A message above the size limit makes ZeroMQ drop the connection (the channel
+            # then reconnects); the monitor tells the runner that output was refused.
+            self.monitors = [
+                channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                for channel in (kc.iopub_channel, kc.shell_channel)
+            ]
+            return kc
+
+        async def _refused_messages(self) -> bool:
+            refused = False
+            for monitor in getattr(self, "monitors", []):
+                while True:
+                    try:
+                        await monitor.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    refused = True
+            return refused
+
         def handle_comm_msg(self, outs, msg, cell_index):  # type: ignore[no-untyped-def]
             """Widget messages are ignored: the grader keeps no widget state or buffers."""
 
@@ -268,6 +292,9 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
 
         async def _check_raise_for_error(self, cell, cell_index, exec_reply):  # type: ignore[no-untyped-def]
+            if await self._refused_messages():
+                self.truncated = True
+                cell.outputs.append(new_output("stream", name="stderr", text=REFUSED_NOTICE))
             content = (exec_reply or {}).get("content", {})
             status = content.get("status")
             record = {
@@ -283,7 +310,6 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
 
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-    context.setsockopt(zmq.RECONNECT_IVL, -1)
     conn = Path(spec["conn"])
     km = SandboxedKernelManager(
         kernel_name="python3",

@@ -195,9 +195,10 @@ KERNEL_NAMES = frozenset({
     "post_run_cell", "pre_run_cell", "post_execute", "pre_execute", "excepthook",
     "exec", "eval", "compile", "__import__", "importlib", "builtins", "__builtins__",
     "globals", "vars", "__globals__", "__subclasses__", "__code__", "__dict__",
-    "get_objects", "get_referrers", "get_referents", "ctypes", "modules", "settrace",
+    "get_objects", "get_referrers", "get_referents", "ctypes", "settrace",
     "setprofile", "_getframe", "f_globals", "f_locals",
     "inspect", "run_cell", "user_ns", "session", "iopub_socket", "send_response",
+    "tb_frame", "f_back", "f_builtins", "gi_frame", "cr_frame",
 })  # fmt: skip
 
 
@@ -214,6 +215,8 @@ def kernel_access(nb: Any) -> list[tuple[int, str]]:
     import io
     import tokenize
 
+    skipped = (tokenize.ENDMARKER, tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
+               tokenize.INDENT, tokenize.DEDENT)  # fmt: skip
     found: list[tuple[int, str]] = []
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
@@ -227,10 +230,18 @@ def kernel_access(nb: Any) -> list[tuple[int, str]]:
             words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(lines)))
             hit = next((w for w in sorted(words) if w in KERNEL_NAMES), None)
         previous = ""
+        significant = [t.string for t in tokens if t.type not in skipped]
+        position = -1
         for token in tokens:
             if hit:
                 break
-            if token.type == tokenize.NAME and token.string in KERNEL_NAMES:
+            if token.type not in skipped:
+                position += 1
+            if token.string == "IPython" and significant[position + 1 : position + 3] != [
+                ".", "display"
+            ]:  # IPython.display is for showing things; the rest of IPython is the kernel
+                hit = "IPython"
+            elif token.type == tokenize.NAME and token.string in KERNEL_NAMES:
                 # model.eval(), torch.compile(...), model.modules() are not the builtins
                 attribute = previous == "." and token.string in _ATTRIBUTE_OK
                 if not attribute:
@@ -251,11 +262,12 @@ def kernel_access(nb: Any) -> list[tuple[int, str]]:
 
 
 # Names that are harmless as an attribute of something else (torch.compile, re.compile,
-# model.eval(), model.modules()); ``sys.modules`` is caught by ``sys`` + ``modules`` below.
-_ATTRIBUTE_OK = frozenset({"eval", "compile", "exec", "modules", "session", "vars", "inspect"})
+# model.eval()); ``sys.modules`` is caught by ``sys`` then ``modules`` below (a variable
+# called ``modules`` or ``model.modules()`` is not).
+_ATTRIBUTE_OK = frozenset({"eval", "compile", "exec", "session", "vars", "inspect"})
 # Words also common in prose inside strings (a title "Session 3", "compile the results").
-_COMMON_WORDS = frozenset({"session", "compile", "modules", "globals", "vars", "inspect", "gc",
-                           "exec", "eval", "builtins"})  # fmt: skip
+_COMMON_WORDS = frozenset({"session", "compile", "globals", "vars", "inspect", "exec", "eval",
+                           "builtins"})  # fmt: skip
 
 
 def ran(cell: Any) -> bool:
