@@ -439,6 +439,7 @@ def _write_second_team(subs: Path, add, home: Path) -> None:  # type: ignore[no-
         if cell["cell_type"] == "markdown":
             cell["outputs"] = []
     outputs.write_text(json.dumps(raw), encoding="utf-8")
+    write_notebook(project_notebook(), subs / "bob.ipynb")  # sorts after "bob .ipynb"
     write_notebook(project_notebook(), subs / "b\u043eb.ipynb")  # Cyrillic o: looks like bob
     add("<img src=x onerror=alert(3)>", "escapes and HTML in an exception and a file name",
         code(extra_code=_EVIL_ERROR))
