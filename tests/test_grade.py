@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -333,3 +335,244 @@ def test_merge_matches_normalised_names(tmp_path: Path) -> None:
     manual = _manual(tmp_path, [_full(" alice  "), _full("bob\t")])
     final = read_rows(merge_manual(grades, manual, rubric, tmp_path))
     assert final["alice"]["total"] == "83.5"
+
+
+# --------------------------------------------------------------------------- any path
+def test_grading_works_from_tmp_with_spaces_on_a_read_only_code_tree(tmp_path: Path) -> None:
+    """Python, the environment and the checkout under /tmp, in a folder with a space, on a
+    file system mounted read-only: one honest notebook gets full marks (issue 19)."""
+    from fixtures.relocated import relocated_install
+
+    from nnscratch_tools.grading.sandbox import sandbox_problem
+
+    if sandbox_problem() is not None and os.environ.get("NNSCRATCH_CI") != "1":
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    root = tmp_path / "class of 2026"
+    assert str(root).startswith("/tmp/")
+    root.mkdir()
+    python = relocated_install(root)
+    subs = tmp_path / "subs"
+    write_notebook(project_notebook(), subs / "ann.ipynb")
+    # bubblewrap mounts the whole relocated tree read-only for the grader itself
+    read_only = ["bwrap", "--dev-bind", "/", "/", "--ro-bind", str(root), str(root), "--"]
+    done = subprocess.run(
+        [*read_only, str(python), "-m", "nnscratch", "grade", str(subs), "--rubric",
+         str(root / "repo" / "projects" / "rubric.yml"), "--out", str(tmp_path / "out"),
+         "--timeout", str(TIMEOUT), "--jobs", "1"],
+        capture_output=True, text=True, timeout=900, cwd=root / "repo",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    row = read_rows(tmp_path / "out" / "grades.csv")["ann"]
+    assert (row["status"], row["automatic_points"]) == ("ok", "10"), row
+    feedback = (tmp_path / "out" / "feedback" / "ann.md").read_text("utf-8")
+    assert "check failed" not in feedback, feedback
+    probe = subprocess.run(
+        [*read_only, str(python), "-c", "import sys; open(sys.prefix + '/w', 'w')"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Read-only file system" in probe.stderr, probe.stderr  # really read-only
+
+
+# --------------------------------------------------------------------------- issue 24
+def _sections(*markdown: str, code: str = "x = 1") -> dict:
+    """Section reports of a notebook made of ``markdown`` cells, with a code cell after
+    the one that says CODE."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    cells = []
+    for text in markdown:
+        cells.append(new_markdown_cell(text.replace("CODE", "")))
+        if "CODE" in text:
+            cells.append(new_code_cell(code))
+    reports = criteria.find_sections(new_notebook(cells=cells), load_rubric(RUBRIC).sections)
+    return {r.section.id: r.ok for r in reports}
+
+
+PROSE = " ".join(["word"] * 70)
+
+
+def test_one_heading_serves_one_section() -> None:
+    combined = _sections(f"## Math, code, results and takeaways\n\n{PROSE}CODE")
+    assert sum(combined.values()) == 1, combined
+    titled = _sections(
+        "# Optimiser code and results CODE", f"## 1. Math\n\n{PROSE}", "## 2. Code",
+        f"## 3. Results\n\n{PROSE}CODE", f"## 4. Key takeaways\n\n{PROSE}",
+    )  # fmt: skip
+    assert titled == {"math": True, "code": False, "results": True, "takeaways": True}
+
+
+def test_setext_and_indented_headings_count() -> None:
+    found = _sections(
+        f"Math\n====\n\n{PROSE}", "   ## 2. Code CODE", f"Results\n-------\n\n{PROSE}CODE",
+        f" ## 4. Key takeaways ##\n\n{PROSE}",
+    )  # fmt: skip
+    assert all(found.values()), found
+    # a thematic break after a blank line is not a heading; a heading needs text
+    assert not any(_sections(f"text\n\n---\n\n{PROSE}", "##", "#\tCODE").values())
+
+
+def test_markdown_cells_with_outputs_are_read_like_jupyter(tmp_path: Path) -> None:
+    from nnscratch_tools.grading.grader import read_notebook
+
+    path = write_notebook(project_notebook(), tmp_path / "a.ipynb")
+    raw = json.loads(path.read_text("utf-8"))
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell.update(outputs=[], execution_count=None)
+    path.write_text(json.dumps(raw), "utf-8")
+    nb, problems = read_notebook(path)
+    assert problems == [] and nb is not None
+
+
+def test_hard_links_and_huge_notebooks_are_refused(tmp_path: Path) -> None:
+    from nnscratch_tools.grading.grader import MAX_CELLS, read_notebook
+
+    path = write_notebook(project_notebook(), tmp_path / "a.ipynb")
+    os.link(path, tmp_path / "b.ipynb")
+    nb, problems = read_notebook(tmp_path / "b.ipynb")
+    assert nb is None and "hard link" in problems[0], problems
+    many = project_notebook()
+    many.cells += [nbformat.v4.new_code_cell("pass") for _ in range(MAX_CELLS)]
+    nb, problems = read_notebook(write_notebook(many, tmp_path / "c.ipynb"))
+    assert nb is None and f"more than {MAX_CELLS}" in problems[0], problems
+
+
+def test_deep_trees_are_walked_and_removed_without_recursion(tmp_path: Path) -> None:
+    from nnscratch_tools.grading.grader import _folder_notebooks, _remove
+
+    top = tmp_path / "deep"
+    write_notebook(project_notebook(), top / "submission.ipynb")
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(sys.getrecursionlimit() + 500):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.chmod(fd, 0)  # unreadable at the bottom too
+    os.close(fd)
+    try:
+        notebooks, problem = _folder_notebooks(top)
+        assert notebooks == [] and "nested more than 32 levels" in problem
+    finally:  # pytest's own clean-up of old folders recurses
+        _remove(top)
+    assert not top.exists()
+
+
+@pytest.mark.parametrize(
+    ("raws", "labels_"),
+    [
+        (["bob .ipynb", "bob.ipynb"], ["bob [bob\\x20.ipynb]", "bob [bob.ipynb]"]),
+        (["tab\tname.ipynb", "tab name.ipynb"], ["tab name [tab\\tname.ipynb]",
+                                                 "tab name [tab\\x20name.ipynb]"]),
+        (["b\u043eb.ipynb", "bob.ipynb"], ["b\u043eb [b\\u043eb.ipynb]", "bob [bob.ipynb]"]),
+        (["Ann.ipynb", "ann"], ["Ann [Ann.ipynb]", "ann [ann]"]),
+        (["ann.ipynb", "bob.ipynb"], ["ann", "bob"]),
+    ],
+)
+def test_labels_identify_each_student(raws: list[str], labels_: list[str]) -> None:
+    from nnscratch_tools.grading.names import labels
+
+    stems = [r.removesuffix(".ipynb") for r in raws]
+    assert labels(raws, stems) == labels_
+    assert all(normalise_name(label) == label for label in labels_)
+
+
+def test_merge_refuses_an_ambiguous_name(tmp_path: Path) -> None:
+    from nnscratch_tools.grading.report import grade_columns
+
+    rubric = load_rubric(RUBRIC)
+    with open(tmp_path / "grades.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=grade_columns(rubric))
+        writer.writeheader()
+        for name in ("bob [bob\\x20.ipynb]", "bob [bob.ipynb]"):
+            writer.writerow({"submission": name, "status": "ok", "max_points": "100"})
+    write_manifest(tmp_path, ["grades.csv"])
+    manual = _manual(tmp_path, [_full("bob"), _full("bob [bob\\x20.ipynb]")])
+    with pytest.raises(ValueError, match=r"'bob' is ambiguous: it could be any of"):
+        merge_manual(tmp_path / "grades.csv", manual, rubric, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "get_ipython().events.register('post_run_cell', print)",
+        "ip = get_ipython()\nip.input_transformers_cleanup.append(f)",
+        "import IPython\nIPython.get_ipython()",
+        "import sys\nsys.modules['ipykernel']",
+        "name = 'get_' + 'ipython'\neval(name)",
+        "try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_globals",
+        "import gc\ngc.get_objects()",
+        "__builtins__.__dict__",
+    ],
+)
+def test_code_reaching_into_the_kernel_is_found(source: str) -> None:
+    nb = project_notebook(extra_code=source)
+    assert criteria.kernel_access(nb), source
+    scores = {
+        s.criterion.id: s
+        for s in criteria.score_automatic(load_rubric(RUBRIC), nb, nb, "completed")
+    }
+    assert scores["runs_top_to_bottom"].points == scores["no_errors"].points == 0
+    assert "reaches into the kernel" in scores["no_errors"].why
+
+
+def test_ordinary_code_is_not_taken_for_kernel_access() -> None:
+    honest = (
+        "import re, gc\nfrom IPython.display import display\n%matplotlib inline\n"
+        "model.eval()\nmodel = torch.compile(model)\npattern = re.compile('a')\ngc.collect()\n"
+        "modules = {'a': 1}\nfor m in net.modules():\n    pass\nvalue = getattr(opt, 'lr')\n"
+        "# get_ipython() in a comment\nprint('Session 3: compile the results')"
+    )
+    assert criteria.kernel_access(project_notebook(extra_code=honest)) == []
+    course = sorted(REPO.glob("notebooks/*.ipynb")) + sorted(REPO.glob("projects/**/*.ipynb"))
+    for path in course:  # every notebook of the course is ordinary code
+        assert criteria.kernel_access(nbformat.read(path, as_version=4)) == [], path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x1b]0;title\x07\x1b[2K10/10 ok",
+        "a\nb\rc",
+        "<img src=x onerror=alert(1)>",
+        "`x` [a](b) |c|",
+    ],
+)
+def test_submission_text_is_made_inert(text: str) -> None:
+    from nnscratch_tools.grading.shown import markdown, terminal
+
+    line = terminal(text)
+    assert line.isprintable() and "\n" not in line
+    md = markdown(text)
+    assert md.isprintable() and "<" not in md and ">" not in md
+    assert not re.search(r"(?<!\\)[`\[\]|]", md), md
+
+
+def test_a_crash_while_grading_one_submission_is_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnscratch_tools.grading import grader
+
+    for name in ("ann", "boom", "cat"):
+        write_notebook(project_notebook(), tmp_path / "subs" / f"{name}.ipynb")
+    real = grader.grade_submission
+
+    def flaky(sub, rubric, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if sub.name == "boom":
+            raise RuntimeError("a bug met by this submission")
+        return grader._result(sub, "ok", "", rubric)
+
+    monkeypatch.setattr(grader, "grade_submission", flaky)
+    shown: list[str] = []
+
+    def progress(result) -> None:  # type: ignore[no-untyped-def]
+        if result.submission.name == "cat" and result.status == "ok":
+            raise OSError("disk full while writing cat's feedback")
+        shown.append(f"{result.submission.name}: {result.status}: {result.reason}")
+
+    results = grader.grade_all(tmp_path / "subs", load_rubric(RUBRIC), Limits(), jobs=2,
+                               progress=progress)  # fmt: skip
+    assert real is not grader.grade_submission
+    assert len(results) == 3 and len(shown) == 3
+    assert any(s.startswith("boom: could not run: grader error: RuntimeError") for s in shown)
+    assert any(s.startswith("cat: could not run: grader error while recording") for s in shown)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +38,7 @@ from nnscratch_tools.grading import load_rubric
 from nnscratch_tools.grading.names import from_csv_cell
 from nnscratch_tools.grading.report import verify_manifest
 from nnscratch_tools.grading.sandbox import sandbox_problem
+from nnscratch_tools.grading.shown import markdown
 
 REPO = Path(__file__).resolve().parents[1]
 RUBRIC = REPO / "projects" / "rubric.yml"
@@ -288,6 +292,7 @@ def _write_all(subs: Path, out: Path, port: int, private_paths: list[str]) -> di
     write_notebook(honest, subs / "bob .ipynb")
     write_notebook(honest, subs / "=HYPERLINK(1).ipynb")
     write_notebook(honest, subs / "tab\tname.ipynb")
+    _write_second_team(subs, add, out.parent / "home")
     (subs / "notes.txt").write_text("not a submission", encoding="utf-8")
     os.symlink("/proc/self/mem", subs / "mem.ipynb")
     os.symlink(subs / "aa_honest.ipynb", subs / "link_to_honest.ipynb")
@@ -295,6 +300,160 @@ def _write_all(subs: Path, out: Path, port: int, private_paths: list[str]) -> di
     os.symlink("/proc/self/mem", subs / "memfolder" / "submission.ipynb")
     os.mkfifo(subs / "fifo.ipynb")
     return attacks
+
+
+# ----------------------------------------------------------- second red team (issue 24)
+#: Where the kernel may write outside its private /tmp and working folder: the folder of
+#: its connection file (a host folder bound read-write before) and its socket folder.
+_KERNEL_FOLDERS = (
+    "import os, sys\n"
+    "folders = [os.path.dirname(sys.argv[sys.argv.index('-f') + 1]), '/run/nnscratch-kernel']\n"
+)
+_CHAIN = _KERNEL_FOLDERS + (
+    "for folder in folders:\n"
+    "    depth = 0\n"
+    "    try:\n"
+    "        os.chdir(folder)\n"
+    "        for _ in range(3000):\n"
+    "            os.mkdir('d'); os.chdir('d'); depth += 1\n"
+    "    except OSError as e:\n"
+    "        print('chain stopped', type(e).__name__)\n"
+    "    print('chain', folder, depth)\n"
+    "os.chdir('/submission')\n"
+)
+_FILL = _KERNEL_FOLDERS + (
+    "for folder in folders:\n"
+    "    written = 0\n"
+    "    try:\n"
+    "        for i in range(16):\n"
+    "            with open(os.path.join(folder, f'fill{i}'), 'wb') as f:\n"
+    "                for _ in range(64):\n"
+    "                    f.write(b'x' * 2**20); written += 2**20\n"
+    "    except OSError as e:\n"
+    "        print('fill stopped', type(e).__name__)\n"
+    "    print('filled', folder, written // 2**20, 'MiB')\n"
+)
+_AMPLIFY = (
+    "from IPython.display import display\n"
+    "for _ in range(48):\n"
+    "    display({'text/plain': 'x'}, raw=True, display_id='same')\n"
+    "display({'text/plain': 'y' * 4_000_000}, raw=True, display_id='same', update=True)\n"
+)
+_WIDGETS = (
+    "import ipywidgets\n"
+    "keep = [ipywidgets.Image(value=bytes(6_000_000)) for _ in range(20)]\n"
+    "for w in keep:\n"
+    "    w.value = bytes(6_000_001)\n"
+)
+#: Three kernels that lie about errors through IPython's public hooks.
+_LIE_HOOK = (
+    "def forget(result):\n"
+    "    result.error_in_exec = None\n"
+    "get_ipython().events.register('post_run_cell', forget)\n"
+)
+_LIE_TRANSFORMER = (
+    "def blank(lines):\n"
+    "    return [] if any('raise' in line for line in lines) else lines\n"
+    "get_ipython().input_transformers_cleanup.append(blank)\n"
+)
+_LIE_REPLY = (
+    "shell = get_ipython()\n"
+    "shell._showtraceback = lambda *a, **k: None\n"
+    "session = shell.kernel.session\n"
+    "send = session.send\n"
+    "def forged(stream, msg, content=None, *a, **k):\n"
+    "    if msg == 'execute_reply' and content and content.get('status') == 'error':\n"
+    "        content = {'status': 'ok', 'execution_count': content.get('execution_count'),\n"
+    "                   'user_expressions': {}, 'payload': []}\n"
+    "    return send(stream, msg, content, *a, **k)\n"
+    "session.send = forged\n"
+)
+EVIL_NAME = "\x1b]0;pwned\x07\x1b[2K<img src=x onerror=alert(1)>`tick`"
+_EVIL_ERROR = (
+    f"Evil = type({EVIL_NAME!r}, (Exception,), {{}})\n"
+    "raise Evil('first\\n  aa_honest 1.0 s  10/10  ok\\x1b[1A <script>alert(2)</script> `x`')\n"
+)
+
+
+def _with_failing_cell(setup: str) -> nbformat.NotebookNode:
+    """A sectioned notebook whose code runs ``setup``, then a cell that raises."""
+    nb = project_notebook(extra_code=setup)
+    nb.cells.insert(-1, new_code_cell("raise ValueError('this cell fails')"))
+    return nb
+
+
+def _setext(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The same notebook with setext headings, and one ATX heading indented by a space."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            title, _, rest = cell.source[3:].partition("\n")
+            cell.source = f"{title}\n{'-' * len(title)}\n{rest}"
+    nb.cells[0].source = " " + nb.cells[0].source
+    return nb
+
+
+def _write_second_team(subs: Path, add, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """The submissions of the second red team (issue 24)."""
+    deep = subs / "deep_nesting"
+    write_notebook(project_notebook(), deep / "submission.ipynb")
+    chain = deep / "d"
+    chain.mkdir()
+    fd = os.open(chain, os.O_RDONLY)
+    for _ in range(1100):  # relative to a descriptor: no path grows past PATH_MAX
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    code = project_notebook
+    add("conn_chain", "a 3000-deep folder chain in the kernel's writable folders",
+        code(extra_code=_CHAIN))
+    add("conn_fill", "1 GiB written through the kernel's connection folder",
+        code(extra_code=_FILL))
+    add("display_amplify", "48 outputs sharing a display_id, then one 4 MB update",
+        code(extra_code=_AMPLIFY))
+    add("widget_buffers", "20 widgets with 6 MB buffers, each updated",
+        code(extra_code=_WIDGETS))
+    add("lie_hook", "a post_run_cell hook that clears the error", _with_failing_cell(_LIE_HOOK))
+    add("lie_transformer", "an input transformer that blanks the failing cells",
+        _with_failing_cell(_LIE_TRANSFORMER))
+    add("lie_reply", "forged, signed execute replies; tracebacks hidden",
+        _with_failing_cell(_LIE_REPLY))
+    combined = project_notebook(sections=False)
+    prose = project_notebook().cells[1].source.split("\n\n", 1)[1]
+    combined.cells.insert(1, nbformat.v4.new_markdown_cell(
+        f"## Math, code, results and takeaways\n\n{prose}"))
+    add("headings_combined", "one heading naming all four sections", combined)
+    titled = project_notebook()
+    titled.cells[0].source = "# Optimiser code and results"
+    titled.cells.insert(1, new_code_cell("import numpy as np  # set-up under the title"))
+    code_heading = next(i for i, c in enumerate(titled.cells) if c.source == "## 2. Code")
+    titled.cells.pop(code_heading + 1)  # the Code section is left empty
+    add("headings_title", "a title naming code and results over an empty Code section", titled)
+    add("honest_setext", "honest work with setext headings and an indented one",
+        _setext(project_notebook()))
+    outputs = subs / "honest_md_outputs.ipynb"
+    write_notebook(project_notebook(), outputs)
+    raw = json.loads(outputs.read_text(encoding="utf-8"))
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["outputs"] = []
+    outputs.write_text(json.dumps(raw), encoding="utf-8")
+    write_notebook(project_notebook(), subs / "bob.ipynb")  # sorts after "bob .ipynb"
+    write_notebook(project_notebook(), subs / "b\u043eb.ipynb")  # Cyrillic o: looks like bob
+    add("<img src=x onerror=alert(3)>", "escapes and HTML in an exception and a file name",
+        code(extra_code=_EVIL_ERROR))
+    many = project_notebook()
+    many.cells[-1:-1] = [new_code_cell("x = 1") for _ in range(30_000)]
+    add("many_cells", "30,000 cells", many)
+    linked = subs / "hardlink"
+    write_notebook(project_notebook(extra_code=(
+        "import os\n"
+        "text = open('data.csv').read() if os.path.exists('data.csv') else ''\n"
+        f"print('LEAK' if {SECRET[::-1]!r}[::-1] in text else 'no secret', 'data.csv',\n"
+        "      os.path.exists('data.csv'))\n"
+    )), linked / "submission.ipynb")
+    os.link(home / "secret.txt", linked / "data.csv")
 
 
 def _listen(port_holder: dict) -> socket.socket:
@@ -340,9 +499,39 @@ def _digest(paths: list[Path]) -> dict[str, str]:
     return out
 
 
+#: Address space of the grader itself (and each process it starts) during the one run.
+GRADER_MEMORY = 3 * 2**30
+
+
+def _limit_grader_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (GRADER_MEMORY, GRADER_MEMORY))
+
+
+def _leftovers_of_a_killed_grader() -> list[Path]:
+    """A scratch folder (and a cgroup, where writable) of a grader that was SIGKILLed."""
+    from nnscratch_tools.grading.sandbox import CGROUP_PREFIX, _own_cgroup_v1
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid now names no process
+    scratch = Path(tempfile.gettempdir()) / f"nnscratch-grade-{dead.pid}-killed"
+    (scratch / "s1" / "run").mkdir(parents=True)
+    (scratch / "s1" / "run" / "executed.ipynb").write_text("{}", encoding="utf-8")
+    found = [scratch]
+    parent = _own_cgroup_v1("memory")
+    if parent is not None:
+        cgroup = parent / f"{CGROUP_PREFIX}{dead.pid}-killed"
+        try:
+            cgroup.mkdir()
+            found.append(cgroup)
+        except OSError:
+            pass
+    return found
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Grade every hostile submission with two honest ones, once, with the command line."""
+def graded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Grade every hostile submission with honest ones, once, with the command line,
+    ``--jobs 2``, the grader's own address space limited to :data:`GRADER_MEMORY`."""
     _needs_sandbox()
     root = tmp_path_factory.mktemp("hostile")
     subs, out, home = root / "submissions", root / "grades", root / "home"
@@ -359,33 +548,44 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     server = _listen(holder)
     private = [str(subs), str(subs / "aa_honest.ipynb"), str(root / "manual.csv"), str(rubric),
                str(home), str(home / "secret.txt"), str(out), str(REPO), str(REPO / "nnscratch")]
-    attacks = _write_all(subs, out, holder["port"], private)
-    site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
-    before_site = sorted(p.name for p in site.iterdir())
-    before_code = _digest([REPO / "nnscratch_tools"])
-    originals = _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
-    env = {**os.environ, "HOME": str(home)}
-    start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(rubric),
-         "--out", str(out), "--jobs", "2"],
-        capture_output=True, text=True, timeout=1200, cwd=REPO, env=env,
-    )  # fmt: skip
-    wall = time.monotonic() - start
-    time.sleep(3)  # give any surviving daemon time to act after the grader ended
-    holder["stop"] = True
-    server.close()
-    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
-        rows = {r["submission"]: r for r in csv.DictReader(handle)}
-    return {
-        "done": done, "rows": rows, "out": out, "subs": subs, "attacks": attacks,
-        "connections": holder["connections"], "wall": wall, "rubric": rubric,
-        "site_same": sorted(p.name for p in site.iterdir()) == before_site,
-        "code_same": _digest([REPO / "nnscratch_tools"]) == before_code,
-        "originals_same": _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
-        == originals,
-        "processes": _marked_processes(),
-    }  # fmt: skip
+    from nnscratch_tools.grading.grader import _remove
+
+    try:
+        attacks = _write_all(subs, out, holder["port"], private)
+        site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+        before_site = sorted(p.name for p in site.iterdir())
+        before_code = _digest([REPO / "nnscratch_tools"])
+        originals = _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
+        env = {**os.environ, "HOME": str(home)}
+        leftovers = _leftovers_of_a_killed_grader()
+        start = time.monotonic()
+        grader = subprocess.Popen(
+            [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(rubric),
+             "--out", str(out), "--jobs", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
+            preexec_fn=_limit_grader_memory,
+        )  # fmt: skip
+        stdout, stderr = grader.communicate(timeout=1500)
+        done = subprocess.CompletedProcess(grader.args, grader.returncode, stdout, stderr)
+        wall = time.monotonic() - start
+        time.sleep(3)  # give any surviving daemon time to act after the grader ended
+        holder["stop"] = True
+        server.close()
+        with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+            rows = {r["submission"]: r for r in csv.DictReader(handle)}
+        own_scratch = list(Path(tempfile.gettempdir()).glob(f"nnscratch-grade-{grader.pid}-*"))
+        yield {
+            "leftovers": [p for p in leftovers if p.exists()], "own_scratch": own_scratch,
+            "done": done, "rows": rows, "out": out, "subs": subs, "attacks": attacks,
+            "connections": holder["connections"], "wall": wall, "rubric": rubric,
+            "site_same": sorted(p.name for p in site.iterdir()) == before_site,
+            "code_same": _digest([REPO / "nnscratch_tools"]) == before_code,
+            "originals_same": _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
+            == originals,
+            "processes": _marked_processes(),
+        }  # fmt: skip
+    finally:  # pytest's own clean-up recurses: never leave the 1,100-deep chain behind
+        _remove(subs / "deep_nesting")
 
 
 def _row(graded: dict, name: str) -> dict[str, str]:
@@ -417,16 +617,24 @@ def test_the_run_finishes_and_every_entry_has_a_row(graded: dict) -> None:
     done = graded["done"]
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = graded["rows"]
-    for name in [*graded["attacks"], "aa_honest", "zz_honest", "UPPER", "bob", "notes.txt",
-                 "mem", "link_to_honest", "memfolder", "fifo", ".hidden", "tab name"]:
+    for name in [*graded["attacks"], "aa_honest", "zz_honest", "UPPER", *BOBS, "notes.txt",
+                 "mem", "link_to_honest", "memfolder", "fifo", ".hidden", "tab name",
+                 "deep_nesting", "hardlink", "honest_setext", "honest_md_outputs"]:
         _row(graded, name)
     assert len(rows) == len(os.listdir(graded["subs"]))  # every entry, no more, no less
+    verify_manifest(graded["out"])  # and there is a manifest, under the memory limit
+    assert resource.RLIM_INFINITY != GRADER_MEMORY
+
+
+#: The three students whose names look alike: each row names its file, none is bare "bob".
+BOBS = ("bob [bob.ipynb]", "bob [bob\\x20.ipynb]", "b\u043eb [b\\u043eb.ipynb]")
 
 
 def test_honest_work_keeps_full_marks_around_hostile_ones(graded: dict) -> None:
     examples = [f"zz_example_{e.stem}" for e in EXAMPLES]
     assert examples, "projects/examples/ has no worked example"
-    for name in ("aa_honest", "zz_honest", "UPPER", "bob", *examples):
+    for name in ("aa_honest", "zz_honest", "UPPER", *BOBS, "honest_setext",
+                 "honest_md_outputs", *examples):
         row = _row(graded, name)
         assert (row["status"], row["automatic_points"]) == ("ok", "10"), row
 
@@ -522,7 +730,7 @@ def test_rows_are_complete_and_bounded(graded: dict) -> None:
             assert 0 <= float(row[c.id]) <= c.points
         assert row["total"] == "" and row["max_points"] == "100"
         feedback = graded["out"] / row["feedback"]
-        header = f"# Feedback: {from_csv_cell(name)}\n"
+        header = f"# Feedback: {markdown(from_csv_cell(name))}\n"
         assert feedback.is_file() and header in feedback.read_text("utf-8")
     executed = graded["out"] / "executed" / "huge_output.ipynb"
     assert executed.stat().st_size < 5_000_000
@@ -587,3 +795,112 @@ def test_merge_matches_names_and_refuses_tampering(graded: dict, tmp_path: Path)
     grades.write_text(grades.read_text("utf-8").replace(",ok,", ",ok,", 1) + "x\n", "utf-8")
     done = subprocess.run(run, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 2 and "refusing to merge" in done.stderr, done.stderr
+
+
+# ----------------------------------------------------------- second red team (issue 24)
+def test_deep_folders_are_refused_not_walked(graded: dict) -> None:
+    row = _row(graded, "deep_nesting")
+    assert row["status"] == "could not run", row
+    assert "nested more than 32 levels deep" in row["reason"], row
+
+
+def test_the_kernel_cannot_write_to_the_host(graded: dict) -> None:
+    conn = re.compile(r"^(chain|filled) (\S+) (\d+)", flags=re.M)
+    seen = [*conn.findall(_outputs(graded, "conn_chain")),
+            *conn.findall(_outputs(graded, "conn_fill"))]  # fmt: skip
+    assert len(seen) == 4, seen
+    for what, folder, amount in seen:
+        if folder == "/run/nnscratch-kernel":
+            assert what == "chain" or int(amount) <= 1, (folder, amount)  # a 1 MiB tmpfs
+        else:
+            assert int(amount) == 0, (what, folder, amount)  # the host folder is read-only
+    for name in ("conn_chain", "conn_fill"):
+        assert _row(graded, name)["status"] == "ok", _row(graded, name)
+    assert graded["own_scratch"] == [], "the grader left its scratch folder behind"
+
+
+@pytest.mark.parametrize("name", ["display_amplify", "widget_buffers"])
+def test_output_amplification_is_bounded(graded: dict, name: str) -> None:
+    executed = graded["out"] / "executed" / f"{name}.ipynb"
+    assert executed.stat().st_size < 25_000_000, executed.stat().st_size
+    assert "widgets" not in nbformat.read(executed, as_version=4).metadata
+    if name == "display_amplify":
+        assert "output truncated" in _row(graded, name)["reason"]
+
+
+@pytest.mark.parametrize("name", ["lie_hook", "lie_transformer", "lie_reply"])
+def test_a_lying_kernel_gains_nothing(graded: dict, name: str) -> None:
+    row = _row(graded, name)
+    assert (row["runs_top_to_bottom"], row["no_errors"]) == ("0", "0"), row
+    feedback = (graded["out"] / "feedback" / f"{name}.md").read_text("utf-8")
+    assert "reaches into the kernel" in feedback
+    if name == "lie_hook":  # the runner saw the traceback the reply denies
+        assert "1 cell(s) raised errors, first ValueError" in row["reason"], row
+
+
+def test_one_heading_counts_for_one_section(graded: dict) -> None:
+    rubric = load_rubric(graded["rubric"])
+    full = rubric.criterion("sections_present").points
+    combined = float(_row(graded, "headings_combined")["sections_present"])
+    titled = float(_row(graded, "headings_title")["sections_present"])
+    assert combined == pytest.approx(full / 4) and titled == pytest.approx(full * 3 / 4)
+    assert "missing or empty: Code" in (
+        graded["out"] / "feedback" / "headings_title.md"
+    ).read_text("utf-8")
+
+
+def test_labels_identify_students_and_merge_refuses_a_bare_name(
+    graded: dict, tmp_path: Path
+) -> None:
+    assert "bob" not in graded["rows"]
+    out = tmp_path / "grades"
+    shutil.copytree(graded["out"], out)
+    rubric = load_rubric(graded["rubric"])
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        names = [r["submission"] for r in csv.DictReader(handle) if r["status"] != "skipped"]
+    manual = tmp_path / "manual.csv"
+    with open(manual, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", *(c.id for c in rubric.manual)])
+        for name in [n for n in names if n not in BOBS] + ["bob", *BOBS[1:]]:
+            writer.writerow([name, *(["1"] * len(rubric.manual))])
+    done = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "grade", "--merge", str(manual), "--out", str(out),
+         "--rubric", str(graded["rubric"])],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 2 and "'bob' is ambiguous" in done.stderr, done.stderr
+    assert not (out / "final.csv").exists()
+
+
+def test_what_a_submission_controls_is_escaped(graded: dict) -> None:
+    stdout = graded["done"].stdout
+    assert "\x1b" not in stdout and "\x07" not in stdout
+    assert "\\x1b]0;pwned" in stdout  # shown, spelt out, on one line
+    assert not any(line.lstrip().startswith("aa_honest 1.0 s") for line in stdout.splitlines())
+    row = graded["rows"]["<img src=x onerror=alert(3)>"]
+    feedback = (graded["out"] / row["feedback"]).read_text("utf-8")
+    for raw in ("<img", "<script", "\x1b", "\x07", "`tick`", "`x`"):
+        assert raw not in feedback, raw
+    assert "&lt;img src=x onerror=alert\\(3\\)&gt;" in feedback
+
+
+def test_feedback_lists_only_what_the_probe_checked(graded: dict) -> None:
+    feedback = (graded["out"] / "feedback" / "aa_honest.md").read_text("utf-8")
+    assert "check failed" not in feedback
+    assert "every writable folder is a private tmpfs with a size cap" in feedback
+    assert "connection file is read-only" in feedback
+
+
+def test_a_notebook_of_many_cells_is_refused(graded: dict) -> None:
+    row = _row(graded, "many_cells")
+    assert row["status"] == "could not run" and "more than 2000" in row["reason"], row
+
+
+def test_hard_links_are_never_read(graded: dict) -> None:
+    text = _outputs(graded, "hardlink")
+    assert "no secret data.csv False" in text and "LEAK" not in text, text
+
+
+def test_leftovers_of_a_killed_grader_are_removed(graded: dict) -> None:
+    assert graded["leftovers"] == []

@@ -4,7 +4,8 @@
 - :mod:`.sandbox`: one bubblewrap sandbox per submission, and the trusted runner;
 - :mod:`._runner` / :mod:`._probe`: what runs outside / inside the sandbox;
 - :mod:`.criteria`: the automatic checks (sections, figures, errors) and their points;
-- :mod:`.names`: submission names and CSV cells;
+- :mod:`.names`: submission names, unambiguous row labels and CSV cells;
+- :mod:`.shown`: text a submission controls, made inert for the terminal and Markdown;
 - :mod:`.grader`: find submissions and grade each one, whatever it does, side by side;
 - :mod:`.report`: ``grades.csv``, the feedback files, the manifest, the merge;
 - :mod:`.command`: the ``nnscratch grade`` command line.

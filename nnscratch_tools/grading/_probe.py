@@ -117,6 +117,44 @@ def main():
         set(os.listdir("/tmp")) <= allowed.get("/tmp", set()),
         "a private, empty /tmp (and a private working folder), memory-backed and size-capped",
     )
+    # Every folder the sandbox may write to: private, memory-backed, and capped.
+    writable = {"/tmp": spec["disk_bytes"], "/submission": spec["disk_bytes"],
+                spec["kernel_dir"]: spec["kernel_dir_bytes"]}  # fmt: skip
+    types = {}
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        if " - " in line:
+            types[fields[4]] = line.split(" - ")[1].split()[0]
+    uncapped = []
+    for folder, cap in writable.items():
+        try:
+            info = os.statvfs(folder)
+            size = info.f_blocks * info.f_frsize
+        except OSError:
+            size = None
+        if types.get(folder) != "tmpfs" or size is None or size > cap:
+            uncapped.append(f"{folder} ({types.get(folder)}, {size} bytes)")
+    _check(
+        results,
+        not uncapped,
+        f"every writable folder is a private tmpfs with a size cap: /tmp and /submission "
+        f"{spec['disk_bytes'] // 2**20} MiB each, the kernel's socket folder "
+        f"{spec['kernel_dir']} {spec['kernel_dir_bytes'] // 1024} KiB"
+        + (f" (not so: {uncapped})" if uncapped else ""),
+    )
+    try:
+        fd = os.open(os.path.join(spec["conn"], ".probe"), os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        conn_ro = exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    else:
+        os.close(fd)
+        conn_ro = False
+    _check(
+        results,
+        conn_ro,
+        "the host folder holding the connection file is read-only (nothing reaches the "
+        "host's disk through it)",
+    )
     limits = {
         name: resource.getrlimit(getattr(resource, name))[0]
         for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_CORE")

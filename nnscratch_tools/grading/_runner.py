@@ -7,10 +7,14 @@ grader). It
 
 1. runs the probe (:mod:`._probe`) in a sandbox built like the kernel's and keeps the
    protections that passed, for the feedback;
-2. starts the kernel inside its sandbox and talks to it over ZeroMQ Unix sockets
-   (messages capped in size, no reconnecting); records each cell's execute reply in the
-   cell's ``metadata.grader`` (``status`` ``ok`` / ``error`` / ``aborted``, ``ename``,
-   ``evalue``): errors are counted from those replies, not from outputs;
+2. starts the kernel inside its sandbox; the kernel binds its ZeroMQ Unix sockets in the
+   sandbox's own small tmpfs, and the runner connects to each through a descriptor of the
+   socket's inode taken via ``/proc/PID/root`` (never through a link the sandbox made),
+   with the message-size limit on every channel; records each cell's execute reply in
+   the cell's ``metadata.grader`` (``status`` ``ok`` / ``error`` / ``aborted``, ``ename``,
+   ``evalue``), and counts a cell as failed when its reply says so *or* when the runner
+   itself received an error output for it; keeps a per-notebook output budget (display
+   updates included) and no widget state;
 3. kills the sandbox (SIGKILL to bwrap; its PID namespace ends with it) and checks that no
    process of that namespace is left;
 4. writes ``executed.ipynb`` and ``result.json`` into its own folder, which the sandbox
@@ -19,11 +23,13 @@ grader). It
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -32,8 +38,13 @@ from typing import Any
 
 #: Rich output (images and the like) kept per notebook, in characters of base64.
 DEFAULT_MAX_RICH = 20_000_000
-#: Largest single message accepted from the kernel, in bytes.
-MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+#: Largest single message accepted from the kernel, in bytes (on every channel).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: Most outputs kept in one notebook (each update of a shared display counts).
+MAX_OUTPUTS = 10_000
+REFUSED_NOTICE = (
+    f"\n[output refused by the grader: a message above {MAX_MESSAGE_BYTES // 2**20} MiB]\n"
+)
 TRUNCATION_NOTICE = "\n[output truncated by the grader: the notebook printed too much]\n"
 _NAMESPACES = ("pid", "net", "mnt", "ipc", "uts", "user", "cgroup")
 
@@ -64,6 +75,10 @@ def _probe(spec: dict[str, Any]) -> list[list[Any]]:
         "port": listener.getsockname()[1],
         "private": spec["private"],
         "allowed": spec["allowed"],
+        "conn": spec["conn"],
+        "kernel_dir": spec["kernel_dir"],
+        "kernel_dir_bytes": spec["kernel_dir_bytes"],
+        "disk_bytes": spec["disk_bytes"],
     }
     try:
         done = subprocess.run(
@@ -102,64 +117,204 @@ def _left_in(namespace: str) -> list[int]:
     return found
 
 
+def _first_child(pid: int) -> int | None:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return int(children[0]) if children else None
+    except (OSError, ValueError):
+        return None
+
+
+def _pin_socket(path: str) -> int | None:
+    """An ``O_PATH`` descriptor of the Unix socket at ``path``, never through a link.
+
+    The sandbox owns its socket folder and could put a symbolic link where a socket
+    should be (pointing at a host socket); a descriptor pins the socket's own inode, and
+    the runner connects through ``/proc/self/fd/N``, so what it reaches is that inode.
+    """
+    try:
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
 def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
     """A NotebookClient that stops at ``deadline``, caps outputs and records replies."""
+    import nbformat
     import zmq.asyncio
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError
     from nbformat.v4 import new_output
 
     max_text = int(spec["max_text"])
     kernel_cmd = list(spec["kernel"])
     log = open(Path(spec["run_dir"]) / "kernel.log", "wb")  # noqa: SIM115 - lives with the run
 
+    inside = f"{spec['kernel_dir']}/k"  # where the kernel binds, inside the sandbox
+    links = Path(spec["run_dir"]) / "sockets"  # the runner's side; the sandbox never sees it
+    sandboxed = spec["probe"] is not None
+
     class SandboxedKernelManager(AsyncKernelManager):
+        pinned: list[int] = []
+
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             return [*kernel_cmd, "-f", self.connection_file]
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             kw.update(stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             await super()._async_launch_kernel(kernel_cmd, **kw)
+            if sandboxed:
+                await self._pin_sockets()
+
+        async def _pin_sockets(self) -> None:
+            """Wait until the kernel has bound its five sockets, then pin each one."""
+            process = self.provisioner.process  # type: ignore[union-attr]
+            ports = [self.shell_port, self.iopub_port, self.stdin_port, self.hb_port,
+                     self.control_port]  # fmt: skip
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the kernel did not open its sockets in time")
+                if process.poll() is not None:
+                    raise RuntimeError("the kernel ended before it opened its sockets")
+                child = _first_child(process.pid)
+                root = f"/proc/{child}/root{inside}"
+                fds = [_pin_socket(f"{root}-{p}") for p in ports] if child else []
+                if fds and all(fd is not None for fd in fds):
+                    break
+                for fd in fds:
+                    if fd is not None:
+                        os.close(fd)
+                await asyncio.sleep(0.05)
+            links.mkdir(exist_ok=True)
+            for port, fd in zip(ports, fds, strict=True):
+                os.symlink(f"/proc/self/fd/{fd}", links / f"k-{port}")
+            self.pinned = [fd for fd in fds if fd is not None]
+
+        def client(self, **kwargs: Any) -> Any:
+            # the client's channels use this context too, so the message-size limit holds
+            kwargs.setdefault("context", self.context)
+            if sandboxed:
+                kwargs["ip"] = str(links / "k")
+            return super().client(**kwargs)
+
+        def cleanup_ipc_files(self) -> None:
+            """Nothing to remove on the host: the sockets lived inside the sandbox."""
 
     class RecordingClient(NotebookClient):
-        """Keeps at most ``max_text`` / ``max_rich`` characters of output; records replies."""
+        """Keeps at most ``max_text`` / ``max_rich`` characters of output in the whole
+        notebook (display updates and outputs alike), at most :data:`MAX_OUTPUTS`
+        outputs, no widget state; records each cell's reply and the errors it showed."""
 
         text_used = 0
         rich_used = 0
+        outputs_kept = 0
         truncated = False
+        shown_errors: dict[int, tuple[str, str]] = {}
+
+        def _charge(self, outs: Any, text: int, rich: int, count: int = 1) -> bool:
+            """Take ``text``/``rich`` characters from the budget, or say no (and note it)."""
+            if (
+                self.text_used + text > max_text
+                or self.rich_used + rich > DEFAULT_MAX_RICH
+                or self.outputs_kept + count > MAX_OUTPUTS
+            ):
+                if not self.truncated and outs is not None:
+                    self.truncated = True
+                    outs.append(new_output("stream", name="stderr", text=TRUNCATION_NOTICE))
+                self.truncated = True
+                return False
+            self.text_used += text
+            self.rich_used += rich
+            self.outputs_kept += count
+            return True
 
         def output(self, outs, msg, display_id, cell_index):
+            if msg.get("msg_type") == "error":  # seen by the runner, whatever the reply says
+                content = msg.get("content", {})
+                self.shown_errors.setdefault(
+                    cell_index,
+                    (str(content.get("ename", ""))[:100],
+                     str(content.get("evalue", "")).split("\n")[0][:300]),
+                )  # fmt: skip
             out = super().output(outs, msg, display_id, cell_index)
             if out is None or not outs or outs[-1] is not out:
                 return out
             text, rich = _output_size(out)
-            if self.text_used + text > max_text or self.rich_used + rich > DEFAULT_MAX_RICH:
-                outs.pop()
-                if not self.truncated:
-                    self.truncated = True
-                    outs.append(new_output("stream", name="stderr", text=TRUNCATION_NOTICE))
+            outs.pop()
+            if not self._charge(outs, text, rich):
                 return None
-            self.text_used += text
-            self.rich_used += rich
+            outs.append(out)
             return out
 
+        def _update_display_id(self, display_id, msg):
+            # An update rewrites every output sharing the id: charge it once per output.
+            targets = sum(len(v) for v in self._display_id_map.get(display_id, {}).values())
+            data = msg.get("content", {}).get("data", {})
+            text, rich = _output_size(nbformat.from_dict(
+                {"output_type": "display_data", "data": data if isinstance(data, dict) else {}}
+            ))  # fmt: skip
+            if targets and not self._charge(None, text * targets, rich * targets, 0):
+                return
+            super()._update_display_id(display_id, msg)
+
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            # A message above the size limit makes ZeroMQ drop the connection (the channel
+            # then reconnects); the monitor tells the runner that output was refused.
+            self.monitors = [
+                channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                for channel in (kc.iopub_channel, kc.shell_channel)
+            ]
+            return kc
+
+        async def _refused_messages(self) -> bool:
+            refused = False
+            for monitor in getattr(self, "monitors", []):
+                while True:
+                    try:
+                        await monitor.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    refused = True
+            return refused
+
+        def handle_comm_msg(self, outs, msg, cell_index):
+            """Widget messages are ignored: the grader keeps no widget state or buffers."""
+
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            if time.monotonic() >= deadline:  # many quick cells cannot outlast the limit
+                raise CellTimeoutError(f"deadline reached before cell {cell_index + 1}")
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
         async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+            if await self._refused_messages():
+                self.truncated = True
+                cell.outputs.append(new_output("stream", name="stderr", text=REFUSED_NOTICE))
             content = (exec_reply or {}).get("content", {})
             status = content.get("status")
-            cell.metadata["grader"] = {
+            record = {
                 "status": status if status in ("ok", "error", "aborted") else "error",
                 "ename": str(content.get("ename", ""))[:100],
                 "evalue": str(content.get("evalue", "")).split("\n")[0][:300],
             }
+            if record["status"] == "ok" and cell_index in self.shown_errors:
+                # the reply says ok but the cell showed a traceback: the reply is not trusted
+                ename, evalue = self.shown_errors[cell_index]
+                record.update(status="error", ename=ename, evalue=evalue, reply="ok")
+            cell.metadata["grader"] = record
 
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-    context.setsockopt(zmq.RECONNECT_IVL, -1)
     conn = Path(spec["conn"])
     km = SandboxedKernelManager(
         kernel_name="python3",
         transport="ipc",
-        ip=str(conn / "kernel"),
+        ip=inside if sandboxed else str(conn / "kernel"),
         connection_file=str(conn / "kernel.json"),
         context=context,
     )
@@ -170,6 +325,7 @@ def _make_client(nb: Any, spec: dict[str, Any], deadline: float) -> Any:
     return RecordingClient(
         nb,
         km=km,
+        store_widget_state=False,
         timeout_func=remaining,
         startup_timeout=max(1, math.ceil(deadline - time.monotonic())),
         shell_timeout_interval=1,

@@ -106,6 +106,7 @@ def _grade(args: argparse.Namespace) -> int:
     from . import Limits, grade_all, load_rubric
     from .report import GradesWriter
     from .sandbox import sandbox_problem
+    from .shown import terminal
 
     rubric_path = Path(args.rubric or DEFAULT_RUBRIC)
     rubric = load_rubric(rubric_path)
@@ -149,10 +150,10 @@ def _grade(args: argparse.Namespace) -> int:
 
     def show(result: Any) -> None:
         writer.add(result)
-        print(
-            f"  {result.submission.name[:28]:<28} {result.wall_s:6.1f} s  "
+        print(  # what the submission chose (name, reason) cannot move the cursor
+            f"  {terminal(result.submission.name, 28):<28} {result.wall_s:6.1f} s  "
             f"{result.automatic_points:g}/{auto:g}  {result.status}"
-            + (f": {result.reason[:200]}" if result.reason else ""),
+            + (f": {terminal(result.reason, 200)}" if result.reason else ""),
             flush=True,
         )
 

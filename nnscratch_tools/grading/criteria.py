@@ -21,12 +21,16 @@ __all__ = [
     "cell_errors",
     "figure_cells",
     "find_headings",
+    "kernel_access",
     "find_sections",
     "ran",
     "score_automatic",
 ]
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# CommonMark: up to three spaces of indent; ATX (``## Title``) or setext (a line of text
+# underlined by ``===`` for level 1 or ``---`` for level 2).
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 #: Lines holding this word are template instructions, not the student's text.
 PLACEHOLDER = "TODO"
@@ -81,13 +85,22 @@ def find_headings(nb: Any) -> list[Heading]:
         if cell.cell_type != "markdown":
             continue
         fenced = False
-        for i, line in enumerate(cell.source.split("\n")):
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
             if line.lstrip().startswith(("```", "~~~")):
                 fenced = not fenced
                 continue
-            match = None if fenced else _HEADING.match(line)
-            if match:
-                found.append(Heading(index, i, len(match.group(1)), match.group(2)))
+            if fenced:
+                continue
+            match = _HEADING.match(line)
+            if match and (match.group(2) or "").strip():
+                found.append(Heading(index, i, len(match.group(1)), match.group(2).strip()))
+                continue
+            underline = _SETEXT.match(lines[i + 1]) if i + 1 < len(lines) else None
+            previous = lines[i - 1].strip() if i else ""
+            if underline and line.strip() and not previous and not line.startswith("    "):
+                level = 1 if underline.group(1).startswith("=") else 2
+                found.append(Heading(index, i, level, line.strip()))
     return found
 
 
@@ -126,8 +139,19 @@ def find_sections(nb: Any, sections: Sequence[Section]) -> list[SectionReport]:
     """
     headings = find_headings(nb)
     reports: list[SectionReport] = []
+    names = [sum(s.matches(h.text) for s in sections) for h in headings]
+    used: set[int] = set()
     for section in sections:
-        position = next((i for i, h in enumerate(headings) if section.matches(h.text)), None)
+        # One heading serves one section: a heading naming only this section first, then
+        # one naming several ("Math, code, results and takeaways" counts once, not four
+        # times; a title "Optimiser code and results" does not stand in for "## 2. Code").
+        candidates = [
+            i for i, h in enumerate(headings) if i not in used and section.matches(h.text)
+        ]
+        candidates.sort(key=lambda i: (names[i] > 1, i))
+        position = candidates[0] if candidates else None
+        if position is not None:
+            used.add(position)
         if position is None:
             reports.append(
                 SectionReport(
@@ -159,6 +183,91 @@ def find_sections(nb: Any, sections: Sequence[Section]) -> list[SectionReport]:
             )
         reports.append(SectionReport(section, heading, words, code, ok, why))
     return reports
+
+
+#: Names through which a cell can reach the kernel or the interpreter's machinery and
+#: change what the kernel reports (hooks, input transformers, the traceback display, the
+#: message session and its key) or reach them indirectly (dynamic code, the module table).
+KERNEL_NAMES = frozenset({
+    "get_ipython", "ipykernel", "jupyter_client", "zmq", "hmac", "InteractiveShell",
+    "input_transformers_cleanup", "input_transformers_post", "input_transformer_manager",
+    "ast_transformers", "showtraceback", "_showtraceback", "set_custom_exc", "CustomTB",
+    "post_run_cell", "pre_run_cell", "post_execute", "pre_execute", "excepthook",
+    "exec", "eval", "compile", "__import__", "importlib", "builtins", "__builtins__",
+    "globals", "vars", "__globals__", "__subclasses__", "__code__", "__dict__",
+    "get_objects", "get_referrers", "get_referents", "ctypes", "settrace",
+    "setprofile", "_getframe", "f_globals", "f_locals",
+    "inspect", "run_cell", "user_ns", "session", "iopub_socket", "send_response",
+    "tb_frame", "f_back", "f_builtins", "gi_frame", "cr_frame",
+})  # fmt: skip
+
+
+def kernel_access(nb: Any) -> list[tuple[int, str]]:
+    """``(cell index, name)`` for each code cell that names the kernel's machinery
+    (:data:`KERNEL_NAMES`) outside comments: as a name, an attribute or inside a string.
+
+    Such a cell can make the kernel report what did not happen, so the grader does not
+    trust the kernel's word on running without errors for that notebook. ``model.eval()``
+    (an attribute call) does not count; ``eval(...)`` does. Magics (``%``, ``!`` lines)
+    are skipped. Obfuscation that avoids every listed name is not caught (see the trust
+    model in projects/README.md).
+    """
+    import io
+    import tokenize
+
+    skipped = (tokenize.ENDMARKER, tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
+               tokenize.INDENT, tokenize.DEDENT)  # fmt: skip
+    found: list[tuple[int, str]] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        lines = [ln for ln in cell.source.split("\n") if not ln.lstrip().startswith(("%", "!"))]
+        hit = None
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            tokens = []
+            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(lines)))
+            hit = next((w for w in sorted(words) if w in KERNEL_NAMES), None)
+        previous = ""
+        significant = [t.string for t in tokens if t.type not in skipped]
+        position = -1
+        for token in tokens:
+            if hit:
+                break
+            if token.type not in skipped:
+                position += 1
+            if token.string == "IPython" and significant[position + 1 : position + 3] != [
+                ".", "display"
+            ]:  # IPython.display is for showing things; the rest of IPython is the kernel
+                hit = "IPython"
+            elif token.type == tokenize.NAME and token.string in KERNEL_NAMES:
+                # model.eval(), torch.compile(...), model.modules() are not the builtins
+                attribute = previous == "." and token.string in _ATTRIBUTE_OK
+                if not attribute:
+                    hit = token.string
+            elif token.type == tokenize.STRING:
+                words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", token.string))
+                hit = next((w for w in sorted(words) if w in KERNEL_NAMES - _COMMON_WORDS), None)
+            if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                if previous == "sys" and token.string == ".":
+                    previous = "sys."
+                    continue
+                if previous == "sys." and token.string == "modules":
+                    hit = "sys.modules"
+                previous = token.string
+        if hit:
+            found.append((index, hit))
+    return found
+
+
+# Names that are harmless as an attribute of something else (torch.compile, re.compile,
+# model.eval()); ``sys.modules`` is caught by ``sys`` then ``modules`` below (a variable
+# called ``modules`` or ``model.modules()`` is not).
+_ATTRIBUTE_OK = frozenset({"eval", "compile", "exec", "session", "vars", "inspect"})
+# Words also common in prose inside strings (a title "Session 3", "compile the results").
+_COMMON_WORDS = frozenset({"session", "compile", "globals", "vars", "inspect", "exec", "eval",
+                           "builtins"})  # fmt: skip
 
 
 def ran(cell: Any) -> bool:
@@ -222,6 +331,14 @@ def score_automatic(
     """
     completed = run_status == "completed"
     scores: list[CriterionScore] = []
+    reaches = kernel_access(nb) if nb is not None and run_status is not None else []
+    distrust = ""
+    if reaches:
+        cell, name = reaches[0]
+        distrust = (
+            f"not scored automatically: cell {cell + 1} reaches into the kernel ({name}), "
+            "so the kernel's report of this run cannot be trusted; the instructor checks it"
+        )
     for criterion in rubric.automatic:
         pts = criterion.points
         if criterion.check == "sections":
@@ -242,6 +359,9 @@ def score_automatic(
                 if completed
                 else f"did not run to the end: {run_detail or 'not run'}"
             )
+            if distrust:
+                scores.append(CriterionScore(criterion, 0.0, False, distrust))
+                continue
             scores.append(CriterionScore(criterion, pts if completed else 0.0, completed, why))
         elif criterion.check == "figures":
             need = int(criterion.options.get("min_figures", 1))
@@ -254,6 +374,9 @@ def score_automatic(
             scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
         elif criterion.check == "no_errors":
             errors = cell_errors(executed) if executed is not None else []
+            if distrust:
+                scores.append(CriterionScore(criterion, 0.0, False, distrust))
+                continue
             ok = completed and not errors
             if errors:
                 first = errors[0]

@@ -10,8 +10,8 @@ sandbox (:mod:`.sandbox`), ``jobs`` at a time.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import stat
 import tempfile
 import time
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .criteria import CriterionScore, cell_errors, score_automatic
-from .names import normalise_name, unique
+from .names import labels
 from .rubric import Rubric
 from .sandbox import Limits, RunOutcome, execute_isolated, library_copy
 
@@ -41,6 +41,10 @@ MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 #: Largest submission folder copied for a run, in bytes, and most entries in it.
 MAX_FOLDER_BYTES = 200 * 1024 * 1024
 MAX_FOLDER_ENTRIES = 5000
+#: Deepest folder nesting walked in a submission folder.
+MAX_FOLDER_DEPTH = 32
+#: Most cells in a notebook the grader runs (a real project has a few dozen).
+MAX_CELLS = 2000
 _PREFERRED = ("submission.ipynb", "project.ipynb", "main.ipynb")
 _KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -100,24 +104,57 @@ def _is_notebook_name(name: str) -> bool:
     return name.lower().endswith(".ipynb") and len(name) > len(".ipynb")
 
 
-def _folder_notebooks(folder: Path) -> tuple[list[Path], str]:
-    """Regular, visible notebooks under ``folder`` (links never followed), or a problem."""
-    found: list[Path] = []
+class FolderProblem(ValueError):
+    """A submission folder the grader will not walk (too deep, too many entries)."""
+
+
+def _walk(folder: Path) -> list[tuple[Path, list[str]]]:
+    """Visible regular files under ``folder``, as ``(folder, names)`` pairs, sorted.
+
+    Iterative (a folder nested a thousand levels deep cannot exhaust the stack), never
+    follows links, skips hidden entries and ``__pycache__``.
+
+    Raises:
+        FolderProblem: more than :data:`MAX_FOLDER_DEPTH` levels or
+            :data:`MAX_FOLDER_ENTRIES` entries.
+    """
+    found: list[tuple[Path, list[str]]] = []
+    stack: list[tuple[Path, int]] = [(folder, 0)]
     seen = 0
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        seen += len(dirs) + len(files)
+    while stack:
+        here, depth = stack.pop()
+        if depth > MAX_FOLDER_DEPTH:
+            raise FolderProblem(f"the folder is nested more than {MAX_FOLDER_DEPTH} levels deep")
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue
+        seen += len(entries)
         if seen > MAX_FOLDER_ENTRIES:
-            return [], f"the folder holds more than {MAX_FOLDER_ENTRIES} entries"
-        for name in sorted(files):
-            path = Path(root) / name
-            if name.startswith(".") or not _is_notebook_name(name):
+            raise FolderProblem(f"the folder holds more than {MAX_FOLDER_ENTRIES} entries")
+        files = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__pycache__":
                 continue
             try:
-                if stat.S_ISREG(os.lstat(path).st_mode):
-                    found.append(path)
+                mode = entry.stat(follow_symlinks=False).st_mode
             except OSError:
                 continue
+            if stat.S_ISDIR(mode):
+                stack.append((Path(entry.path), depth + 1))
+            elif stat.S_ISREG(mode):
+                files.append(entry.name)
+        found.append((here, files))
+    return sorted(found)
+
+
+def _folder_notebooks(folder: Path) -> tuple[list[Path], str]:
+    """Regular, visible notebooks under ``folder`` (links never followed), or a problem."""
+    try:
+        walked = _walk(folder)
+    except FolderProblem as exc:
+        return [], str(exc)
+    found = [root / name for root, files in walked for name in files if _is_notebook_name(name)]
     return found, ""
 
 
@@ -147,12 +184,11 @@ def discover_submissions(folder: str | Path) -> list[Submission]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"submissions folder {folder} does not exist or is not a folder")
-    taken: set[str] = set()
     found: list[Submission] = []
-    for raw in sorted(os.listdir(folder)):
+    raws = sorted(os.listdir(folder))
+    stems = [raw[: -len(".ipynb")] if _is_notebook_name(raw) else raw for raw in raws]
+    for raw, name in zip(raws, labels(raws, stems), strict=True):
         path = folder / raw
-        stem = raw[: -len(".ipynb")] if _is_notebook_name(raw) else raw
-        name = unique(normalise_name(stem), taken)
 
         def skip(why: str, path: Path = path, name: str = name) -> None:
             found.append(Submission(name, path, None, f"skipped: {why}", skipped=True))
@@ -184,6 +220,10 @@ def _read_regular(path: Path, limit: int) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"{path.name} is not a regular file")
+        if info.st_nlink > 1:
+            # A hard link can name any file of the same file system (the grader may run
+            # as root): never read one on a student's behalf.
+            raise OSError(f"{path.name} is a hard link ({info.st_nlink} names); not read")
         if info.st_size > limit:
             raise ValueError(f"{path.name} is {info.st_size / 1e6:.0f} MB, above the limit")
         with os.fdopen(fd, "rb", closefd=False) as handle:
@@ -208,7 +248,17 @@ def read_notebook(path: Path) -> tuple[Any | None, list[str]]:
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         return None, [f"cannot read the notebook: {type(exc).__name__}: {str(exc)[:200]}"]
     try:
-        nb = nbformat.reads(text, as_version=4)
+        raw = json.loads(text)
+        cells = raw.get("cells") if isinstance(raw, dict) else None
+        if isinstance(cells, list):
+            if len(cells) > MAX_CELLS:
+                return None, [f"the notebook has {len(cells)} cells, more than {MAX_CELLS}"]
+            for cell in cells:
+                if isinstance(cell, dict) and cell.get("cell_type") in ("markdown", "raw"):
+                    # keys only code cells have (Jupyter opens and runs such a notebook)
+                    cell.pop("outputs", None)
+                    cell.pop("execution_count", None)
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # NotJSONError, KeyError on a JSON that is not a notebook, ...
         first = str(exc).split("\n")[0][:300]
         return None, [f"not a readable notebook (invalid JSON or format): {first}"]
@@ -254,19 +304,16 @@ def _copy_submission(sub: Submission, work: Path) -> Path:
         target.write_bytes(_read_regular(sub.notebook, MAX_NOTEBOOK_BYTES))
         return target
     total = 0
-    for root, dirs, files in os.walk(sub.path, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+    for root, files in _walk(sub.path):
         for name in files:
-            path = Path(root) / name
-            if name.startswith("."):
-                continue
+            path = root / name
             try:
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue
                 data = _read_regular(path, MAX_FOLDER_BYTES - total)
             except (OSError, ValueError) as exc:
                 if isinstance(exc, ValueError):
                     raise ValueError("the submission folder is larger than 200 MB") from exc
+                if path == sub.notebook:
+                    raise
                 continue
             total += len(data)
             target = work / path.relative_to(sub.path)
@@ -276,18 +323,48 @@ def _copy_submission(sub: Submission, work: Path) -> Path:
 
 
 def _remove(path: Path) -> None:
-    """Remove ``path`` whatever is in it (modes changed, many files); never raises."""
+    """Remove ``path`` whatever is in it (modes changed, many files, folders nested
+    thousands deep); never raises.
 
-    def retry(function: Any, target: str, _exc: Any) -> None:
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            os.chmod(target, 0o700)
-            function(target)
-        except OSError:
-            pass
-
+    No recursion and no long paths: the contents of each sub-folder are moved up into
+    ``path`` (a rename on one file system) until every sub-folder is empty.
+    """
     try:
-        shutil.rmtree(path, onerror=retry)
+        os.chmod(path, 0o700)
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            os.unlink(path)
+            return
+    except OSError:
+        return
+    counter = 0
+    for _ in range(10_000_000):  # bounded: each pass removes or moves up entries
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        if not entries:
+            break
+        progress = False
+        for entry in entries:
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    progress = True
+                    continue
+                os.chmod(entry.path, 0o700)
+                inner = list(os.scandir(entry.path))
+                if not inner:
+                    os.rmdir(entry.path)
+                for child in inner:
+                    counter += 1
+                    os.rename(child.path, os.path.join(path, f".up-{counter}"))
+                progress = True
+            except OSError:
+                continue
+        if not progress:
+            break
+    try:
+        os.rmdir(path)
     except OSError:
         pass
 
@@ -365,6 +442,37 @@ def grade_submission(
     return SubmissionResult(sub, status, reason, scores, outcome, [], time.monotonic() - start)
 
 
+#: Scratch folders are named with this prefix, the grader's process id and a random part.
+SCRATCH_PREFIX = "nnscratch-grade-"
+
+
+def _remove_stale_scratch() -> None:
+    """Remove scratch folders (and cgroups) of graders that were killed (by the OOM
+    killer, say) before they could clean up: those whose process is gone."""
+    from .sandbox import remove_stale_cgroups
+
+    remove_stale_cgroups()
+    base = Path(tempfile.gettempdir())
+    try:
+        entries = list(base.glob(f"{SCRATCH_PREFIX}*-*"))
+    except OSError:
+        return
+    for folder in entries:
+        pid = folder.name[len(SCRATCH_PREFIX) :].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir():
+            _remove(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def grade_all(
     folder: str | Path,
     rubric: Rubric,
@@ -399,15 +507,23 @@ def grade_all(
     submissions = discover_submissions(folder)
     results: list[SubmissionResult] = []
     stems: set[str] = set()
-    scratch_root = Path(tempfile.mkdtemp(prefix="nnscratch-grade-"))
+    _remove_stale_scratch()
+    scratch_root = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     hidden = [folder.resolve(), Path.home(), Path(__file__).resolve().parents[2], scratch_root]
     hidden += [Path(p).resolve() for p in private]
 
     def done(result: SubmissionResult) -> None:
         result.file_name = file_stem(result.submission.name, stems)
         results.append(result)
-        if progress is not None:
+        if progress is None:
+            return
+        try:
             progress(result)
+        except Exception as exc:  # writing this result failed: its row says why instead
+            reason = f"grader error while recording the result: {type(exc).__name__}: {exc}"
+            fallback = _result(result.submission, "could not run", reason[:500], rubric)
+            fallback.file_name, results[-1] = result.file_name, fallback
+            progress(fallback)
 
     def one(index: int, sub: Submission) -> SubmissionResult:
         scratch = scratch_root / f"s{index}"

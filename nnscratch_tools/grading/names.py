@@ -13,7 +13,17 @@ import hashlib
 import re
 import unicodedata
 
-__all__ = ["MAX_NAME", "csv_cell", "file_stem", "from_csv_cell", "normalise_name", "unique"]
+__all__ = [
+    "MAX_NAME",
+    "csv_cell",
+    "file_stem",
+    "from_csv_cell",
+    "labels",
+    "looks_alike",
+    "normalise_name",
+    "unique",
+    "visible",
+]
 
 #: Longest row label, in characters (longer names are cut and given a short hash).
 MAX_NAME = 80
@@ -34,6 +44,49 @@ def normalise_name(raw: str) -> str:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
         text = text[: MAX_NAME - 9].rstrip() + "~" + digest
     return text or "unnamed"
+
+
+def looks_alike(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` could be taken for each other: equal ignoring case, or of
+    one length and equal wherever both have an ASCII character (``bob`` and ``b\u043eb``,
+    whose middle letter is Cyrillic)."""
+    a, b = a.casefold(), b.casefold()
+    if a == b:
+        return True
+    return len(a) == len(b) and all(x == y or not (x.isascii() and y.isascii())
+                                    for x, y in zip(a, b, strict=True))  # fmt: skip
+
+
+def visible(raw: str) -> str:
+    """``raw`` with everything that does not show spelt out: ``bob\x20.ipynb``."""
+    text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    shown = []
+    for ch in text:
+        if ch == " ":
+            shown.append("\\x20")
+        elif ch.isascii() and ch.isprintable():
+            shown.append(ch)
+        else:
+            shown.append(ascii(ch)[1:-1])
+    return "".join(shown)
+
+
+def labels(raws: list[str], stems: list[str]) -> list[str]:
+    """Row labels for folder entries called ``raws`` (``stems``: the names without
+    ``.ipynb``), each one identifying its student unambiguously.
+
+    An entry whose normalised name could be taken for another's (the same but for spaces,
+    tabs or case; a look-alike letter) gets ``name [its file name spelt out]`` instead, as
+    do the others of its group, so no row carries a bare name that two files could claim.
+    """
+    base = [normalise_name(stem) for stem in stems]
+    out: list[str] = []
+    taken: set[str] = set()
+    for i, (raw, name) in enumerate(zip(raws, base, strict=True)):
+        if any(j != i and looks_alike(name, other) for j, other in enumerate(base)):
+            name = normalise_name(f"{name} [{visible(raw)}]")
+        out.append(unique(name, taken))
+    return out
 
 
 def unique(name: str, taken: set[str]) -> str:

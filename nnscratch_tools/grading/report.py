@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .grader import SubmissionResult
-from .names import csv_cell, from_csv_cell, normalise_name
+from .names import csv_cell, from_csv_cell, looks_alike, normalise_name
 from .rubric import Criterion, Rubric
+from .shown import markdown
 
 __all__ = [
     "FIXED_COLUMNS",
@@ -54,17 +55,19 @@ def grade_columns(rubric: Rubric) -> list[str]:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Anything a submission may have chosen, as literal text on one Markdown line."""
+    return markdown(text)
 
 
 def feedback_markdown(result: SubmissionResult, rubric: Rubric) -> str:
     """The feedback file of one submission: what passed, what failed and why."""
     sub = result.submission
     lines = [
-        f"# Feedback: {sub.name}",
+        f"# Feedback: {_md_escape(sub.name)}",
         "",
         f"- Submission: {_md_escape(ascii(str(sub.notebook or sub.path)))}",
-        f"- Status: **{result.status}**" + (f": {result.reason}" if result.reason else ""),
+        f"- Status: **{result.status}**"
+        + (f": {_md_escape(result.reason)}" if result.reason else ""),
         f"- Automatic points: {_num(result.automatic_points)} of "
         f"{_num(sum(c.points for c in rubric.automatic))}",
         f"- Time spent grading: {result.wall_s:.1f} s",
@@ -92,13 +95,14 @@ def feedback_markdown(result: SubmissionResult, rubric: Rubric) -> str:
         if errors:
             lines += ["", "## Errors while running", ""]
             for index, name, value in errors[:20]:
-                lines.append(f"- cell {index + 1}: `{name}`: {_md_escape(value)}")
+                lines.append(f"- cell {index + 1}: {_md_escape(name)}: {_md_escape(value)}")
             if len(errors) > 20:
                 lines.append(f"- ... and {len(errors) - 20} more")
     lines += ["", "## Scored by the instructor", ""]
     lines += [f"- {c.id} ({_num(c.points)} points): {c.description}" for c in rubric.manual]
     if outcome is not None:
         lines += ["", "## How it was run", ""]
+        # the grader's own sentences (the probe runs before any of the submission's code)
         lines += [f"- enforced: {e}" for e in outcome.enforced]
         lines += [f"- not enforced: {e}" for e in outcome.not_enforced]
     return "\n".join(lines) + "\n"
@@ -356,7 +360,15 @@ def merge_manual(
     by_name = _rows_by_name(manual_csv, rows, problems)
     known = {r["submission"] for r in grade_rows}
     for name in sorted(set(by_name) - known):
-        problems.append(f"{manual_csv}: {name!r} is not a graded submission in {grades_csv}")
+        # a bare name that several labelled rows could claim is refused, never guessed
+        claims = sorted(k for k in known if looks_alike(k.split(" [")[0], name))
+        if len(claims) > 1:
+            problems.append(
+                f"{manual_csv}: {name!r} is ambiguous: it could be any of {claims}; "
+                "use the full label from grades.csv"
+            )
+        else:
+            problems.append(f"{manual_csv}: {name!r} is not a graded submission in {grades_csv}")
     scores: dict[str, dict[str, float]] = {}
     for grade in grade_rows:
         name = grade["submission"]

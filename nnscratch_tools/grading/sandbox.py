@@ -16,8 +16,9 @@ namespaces (``--unshare-all``), no capabilities, uid/gid 65534, no further user 
 (``--disable-userns``), ``--die-with-parent`` and ``--new-session``. It sees, read-only,
 only ``/usr`` (and the ``/lib*``, ``/bin`` links), the Python installation, the virtual
 environment, a copy of the ``nnscratch`` library made by the grader, and a copy of that
-one submission; writable, only a size-capped private ``/tmp`` and working folder (memory
-backed), and the folder of the kernel's sockets. No home, no repository, no other
+one submission; writable, only size-capped private memory-backed folders: ``/tmp``, the
+working folder and the folder of the kernel's sockets (:data:`KERNEL_DIR`, 1 MiB). The
+host folder of the connection file is bound read-only. No home, no repository, no other
 submission, no rubric, no output folder, private ``/proc`` and ``/dev``.
 
 Limits for the whole tree: a memory cgroup (memory plus the private folders) and a pids
@@ -60,6 +61,12 @@ SANDBOX_UID = 65534
 SUBMISSION_DIR = "/submission"
 SOURCE_DIR = "/submission.src"
 LIBRARY_DIR = "/opt/nnscratch/lib"
+#: The kernel's own socket folder: a small tmpfs inside the sandbox (the runner reaches
+#: the sockets through /proc/PID/root); nothing the kernel writes reaches the host disk.
+KERNEL_DIR = "/run/nnscratch-kernel"
+KERNEL_DIR_BYTES = 1024 * 1024
+#: Largest executed copy read back (the runner's output budget keeps it far below).
+MAX_EXECUTED_BYTES = 64 * 1024 * 1024
 _GRACE_S = 30.0  # what the runner may add to the timeout: sandbox start, probe, clean-up
 _TOOLS_ROOT = Path(__file__).resolve().parents[2]  # the folder holding nnscratch_tools
 _CGROUP_V1 = Path("/sys/fs/cgroup")
@@ -129,9 +136,32 @@ def _bwrap() -> str | None:
 
 
 def _python_dirs() -> list[Path]:
-    """Folders the kernel's Python needs: the installation and the environment."""
+    """Folders the kernel's Python needs: the installation, the environment, and the
+    folders of the shared libraries this interpreter loaded from elsewhere (a Python
+    built with an absolute run path to its ``libpython``, for instance)."""
     dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    return sorted(d for d in dirs if not d.is_relative_to("/usr"))
+    system = (Path("/usr"), Path("/lib"), Path("/lib64"), Path("/lib32"), Path("/libx32"))
+    for library in _mapped_libraries():
+        if not any(library.is_relative_to(d) for d in (*dirs, *system)):
+            dirs.add(library.parent)
+    folders = sorted(d for d in dirs if not d.is_relative_to("/usr"))
+    # a folder inside another one is bound with it
+    return [d for d in folders if not any(d != o and d.is_relative_to(o) for o in folders)]
+
+
+@cache
+def _mapped_libraries() -> tuple[Path, ...]:
+    """Shared objects mapped into this process (from /proc/self/maps), resolved."""
+    found: set[Path] = set()
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return ()
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) == 6 and parts[5].startswith("/") and ".so" in Path(parts[5]).name:
+            found.add(Path(parts[5]).resolve())
+    return tuple(sorted(found))
 
 
 @dataclass(frozen=True)
@@ -141,8 +171,8 @@ class Sandbox:
     Attributes:
         source: the grader's copy of the submission (bound read-only at /submission.src,
             copied into the private working folder /submission before the kernel starts).
-        conn: folder for the kernel's connection file and sockets (bound read-write at the
-            same path, so both sides use one connection file).
+        conn: folder holding the kernel's connection file (bound read-only at the same
+            path); the kernel's sockets live in the sandbox's own :data:`KERNEL_DIR`.
         library: the grader's copy of the ``nnscratch`` package's parent folder.
     """
 
@@ -178,16 +208,21 @@ def bwrap_argv(box: Sandbox, limits: Limits) -> list[str]:
             argv += ["--ro-bind", str(top), str(top)]
     for etc in ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives"):
         argv += ["--ro-bind-try", etc, etc]
+    # The private folders come first: bwrap mounts in order, so a folder bound after them
+    # stays visible even when it lives under /tmp (a checkout or environment there).
+    argv += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", size, "--tmpfs", "/tmp",
+        "--size", size, "--tmpfs", SUBMISSION_DIR,
+        "--size", str(KERNEL_DIR_BYTES), "--tmpfs", KERNEL_DIR,
+    ]  # fmt: skip
     for folder in _python_dirs():
         argv += ["--ro-bind", str(folder), str(folder)]
     argv += [
         "--ro-bind", str(box.library), LIBRARY_DIR,
         "--ro-bind", str(box.source), SOURCE_DIR,
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--size", size, "--tmpfs", "/tmp",
-        "--size", size, "--tmpfs", SUBMISSION_DIR,
-        "--bind", str(box.conn), str(box.conn),
+        "--ro-bind", str(box.conn), str(box.conn),
         "--remount-ro", "/",
         "--chdir", "/tmp",
         "--clearenv",
@@ -286,7 +321,7 @@ class Cgroups:
         self.folders: list[Path] = []
         self.described: list[str] = []
         have: set[str] = set()
-        name = f"nnscratch-grade-{uuid.uuid4().hex[:12]}"
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         memory = (int(limits.memory_mb) + 2 * int(limits.disk_mb)) * 1024 * 1024
         wanted = {
             "memory": [("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)],
@@ -340,6 +375,28 @@ class Cgroups:
                 folder.rmdir()
             except OSError:
                 pass
+
+
+#: The sandboxes' cgroups are named with this prefix and the grader's process id.
+CGROUP_PREFIX = "nnscratch-grade-"
+
+
+def remove_stale_cgroups() -> None:
+    """Kill what is left in, and remove, the cgroups of graders that no longer run."""
+    for controller in ("memory", "pids"):
+        parent = _own_cgroup_v1(controller)
+        if parent is None:
+            continue
+        try:
+            folders = list(parent.glob(f"{CGROUP_PREFIX}*-*"))
+        except OSError:
+            continue
+        for folder in folders:
+            pid = folder.name[len(CGROUP_PREFIX) :].split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                stale = Cgroups.__new__(Cgroups)
+                stale.folders = [folder]
+                stale.kill_and_remove()
 
 
 def limits_prefix(limits: Limits, cgroups: Cgroups) -> list[str]:
@@ -485,6 +542,9 @@ def execute_isolated(
                 "notebook": str(notebook),
                 "run_dir": str(run_dir),
                 "conn": str(conn),
+                "kernel_dir": KERNEL_DIR,
+                "kernel_dir_bytes": KERNEL_DIR_BYTES,
+                "disk_bytes": int(limits.disk_mb) * 1024 * 1024,
                 "timeout": limits.timeout_s,
                 "deadline": time.time() + limits.timeout_s,
                 "max_text": limits.max_output_chars,
@@ -523,7 +583,12 @@ def execute_isolated(
         proc.wait()
     if cgroups is not None:
         cgroups.kill_and_remove()
-    shutil.rmtree(conn, ignore_errors=True)
+    for name in ("kernel.json",):
+        (conn / name).unlink(missing_ok=True)
+    try:
+        conn.rmdir()
+    except OSError:
+        pass
     wall = time.monotonic() - start
     result = None if hard_kill else _read_json(run_dir / "result.json")
     outcome = RunOutcome(status="error", wall_s=wall)
@@ -556,6 +621,9 @@ def execute_isolated(
             f"{limits.memory_mb} MiB"
         )
     try:
+        size = (run_dir / "executed.ipynb").stat().st_size
+        if size > MAX_EXECUTED_BYTES:
+            raise ValueError(f"{size} bytes, above {MAX_EXECUTED_BYTES}")
         outcome.executed = nbformat.read(run_dir / "executed.ipynb", as_version=4)
     except Exception as exc:  # missing or unreadable: the run info above still stands
         outcome.detail += f" (executed notebook unreadable: {type(exc).__name__})"
