@@ -26,6 +26,7 @@ SLOW_TOOL_FILES = (
     "test_browser*.py",
     "test_site*.py",
     "test_wheel*.py",
+    "test_jupyterhub*.py",
 )
 
 
