@@ -155,7 +155,7 @@ def _parse(path: Path) -> Page:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     _site_tools_or_skip()
-    out = tmp_path_factory.mktemp("site") / "site"
+    out = tmp_path_factory.mktemp("built site") / "site"  # /tmp, a space: any folder works
     index = build_site.build(out)
     assert index == out / "index.html"
     return out
