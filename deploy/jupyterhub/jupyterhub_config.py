@@ -58,6 +58,7 @@ c.Spawner.http_timeout = 300
 # one on PATH.
 local_proxy = CHECKOUT / "node_modules" / ".bin" / "configurable-http-proxy"
 c.ConfigurableHTTPProxy.command = [
-    str(local_proxy) if local_proxy.exists() else shutil.which("configurable-http-proxy")
-    or "configurable-http-proxy"
+    str(local_proxy)
+    if local_proxy.exists()
+    else shutil.which("configurable-http-proxy") or "configurable-http-proxy"
 ]
