@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 NOTEBOOK_DIRS := notebooks lectures projects
 
 # The same environment for `make execute` and `make test`, so stored and fresh outputs agree.
@@ -44,11 +45,13 @@ help:
 	@echo "make bench    set up if needed, then benchmark nnscratch against PyTorch (bench/README.md)"
 	@echo "make clean    remove .venv and build outputs"
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 # requirements-site.txt (the website's and the browser tests' tools, pinned on top of
-# requirements.txt) is installed in the same resolve, so `make test` has the browser tests' tools.
+# requirements.txt) and the class hub's single-user requirements (JupyterHub, nbgitpuller) are
+# installed in the same resolve, so `make test` has every tool its tests start.
 SITE_REQS := $(wildcard requirements-site.txt)
+HUB_REQS  := $(wildcard deploy/jupyterhub/requirements-singleuser.txt)
 # requirements-dev.txt: the maintainers' tools (mypy for `make lint`, pre-commit), pinned the same way.
 DEV_REQS := $(wildcard requirements-dev.txt)
 
@@ -56,20 +59,29 @@ DEV_REQS := $(wildcard requirements-dev.txt)
 # notebook opened, saved and reopened never shows "Error displaying widget".
 LAB_SETTINGS := tools/lab/labconfig/default_setting_overrides.json
 
-$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(DEV_REQS) $(LAB_SETTINGS)
+$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(HUB_REQS) $(DEV_REQS) $(LAB_SETTINGS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
-	    $(if $(SITE_REQS),-r $(SITE_REQS)) $(if $(DEV_REQS),-r $(DEV_REQS))
+	    $(if $(SITE_REQS),-r $(SITE_REQS)) $(if $(HUB_REQS),-r $(HUB_REQS)) $(if $(DEV_REQS),-r $(DEV_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	install -D -m 644 $(LAB_SETTINGS) $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
 
+# configurable-http-proxy, the proxy in front of JupyterHub, from the npm registry at the
+# version package-lock.json pins, into node_modules/ (tests/test_jupyterhub.py starts it).
+# Without npm the hub test skips with one line; .ci/run installs npm, so CI never skips.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --ignore-scripts --engine-strict --loglevel=error && touch $@; \
+	else echo "make setup: npm not found, configurable-http-proxy not installed (apt-get install npm)"; fi
+
 # Jupyter refuses to run as root unless told; containers and CI often are root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lab: setup
+# Only the Python environment: a student running `make lab` needs no npm.
+lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 # ruff (style, length and complexity rules) and mypy (both packages; config in pyproject.toml).
@@ -125,4 +137,4 @@ bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache node_modules

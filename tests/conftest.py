@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,6 +33,7 @@ SLOW_TOOL_FILES = (
     "test_browser*.py",
     "test_site*.py",
     "test_wheel*.py",
+    "test_jupyterhub*.py",
 )
 
 
@@ -70,3 +73,24 @@ def strict() -> Callable[[], AbstractContextManager[None]]:
     """A context manager factory: inside ``with strict():`` every NumPy floating-point event
     (overflow, underflow, invalid, divide) and every warning is an error."""
     return _strict_numerics
+
+
+@pytest.fixture(scope="session")
+def course_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course website as `make site` builds it (student edition included), built once per
+    test session for every test that reads it: building it is the slowest step of the site
+    tests. Its folder is under the temporary folder (/tmp) and its name has a space, so the
+    build is shown to work from any folder. Without the site tools: one skip line (a failure
+    when NNSCRATCH_CI is set)."""
+    if importlib.util.find_spec("jupyter_book") is None:
+        message = "site tools not installed (pip install -r requirements-site.txt, or make site)"
+        if os.environ.get("NNSCRATCH_CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("build_site", root / "tools" / "build_site.py")
+    build_site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_site)
+    out = tmp_path_factory.mktemp("built site") / "site"
+    assert build_site.build(out) == out / "index.html"
+    return out

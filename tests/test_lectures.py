@@ -112,8 +112,9 @@ class SlideHTML(HTMLParser):
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """Every deck rendered once by the build script into a temporary folder."""
-    out = tmp_path_factory.mktemp("slides")
+    """Every deck rendered once by the build script into a temporary folder (under /tmp, its
+    name with a space: the decks and their assets work from any folder)."""
+    out = tmp_path_factory.mktemp("built slides")
     paths = build_slides.build(DECKS, out)
     return out, {p.name.removesuffix(".slides.html"): p.read_text(encoding="utf-8") for p in paths}
 

@@ -33,8 +33,9 @@ def _tree_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
-    """A tiny course folder: one instructor notebook, a data file, a project starter."""
-    src = tmp_path / "course"
+    """A tiny course folder: one instructor notebook, a data file, a project starter. Its
+    path, under the temporary folder (/tmp), has a space: a release works from any folder."""
+    src = tmp_path / "my course"
     write_notebook(instructor_notebook(), src / "notebooks" / "01_fixture.ipynb")
     (src / "notebooks" / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     write_notebook(instructor_notebook(), src / "projects" / "starters" / "A.ipynb")
@@ -145,7 +146,7 @@ def test_failed_release_writes_nothing(course: Path, tmp_path: Path) -> None:
     assert "notebooks/02_bad.ipynb, cell 6" in message and "no END SOLUTION" in message
     assert "notebooks/03_broken.ipynb" in message
     assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["course"], "temporary files left behind"
+    assert [p.name for p in tmp_path.iterdir()] == ["my course"], "temporary files left behind"
     # an earlier good release in `out` survives a refused one untouched
     shutil.move(course / "notebooks" / "02_bad.ipynb", tmp_path / "bad.ipynb")
     (course / "notebooks" / "03_broken.ipynb").unlink()
@@ -169,7 +170,7 @@ def test_release_refuses_to_replace_a_foreign_folder(course: Path, tmp_path: Pat
 
 
 def test_cli_release(course: Path, tmp_path: Path) -> None:
-    out = tmp_path / "cli-out"
+    out = tmp_path / "student edition"  # a space in the output folder too
     cmd = [sys.executable, "-m", "nnscratch_tools", "release", "--source", str(course)]
     done = subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

@@ -153,12 +153,9 @@ def _parse(path: Path) -> Page:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    _site_tools_or_skip()
-    out = tmp_path_factory.mktemp("site") / "site"
-    index = build_site.build(out)
-    assert index == out / "index.html"
-    return out
+def site(course_site: Path) -> Path:
+    """The site built once per session (tests/conftest.py), shared with the browser tests."""
+    return course_site
 
 
 def test_site_has_home_notebooks_projects_slides_and_student_edition(site: Path):
