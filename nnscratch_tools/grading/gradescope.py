@@ -69,7 +69,7 @@ _VENV = "/opt/nnscratch/venv"
 SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu base).
 # It installs bubblewrap, a Python >= 3.11, and a virtual environment at {_VENV} with
-# the course's pinned requirements and the course package (course/ in this zip).
+# the course's pinned requirements (requirements.txt) and the course (course/ in this zip).
 set -euo pipefail
 cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
@@ -82,11 +82,15 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     py=python3.11
 fi
 "$py" -m venv {_VENV}
-{_VENV}/bin/python -m pip install --no-cache-dir --disable-pip-version-check -r requirements.txt
-{_VENV}/bin/python -m pip install --no-cache-dir --disable-pip-version-check --no-deps ./course
+export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+{_VENV}/bin/python -m pip install -r requirements.txt
+# Installed in place, as from a checkout: the grader hides its own folder from every sandbox,
+# so that folder must not be the environment's site-packages.
+rm -rf /opt/nnscratch/course && mkdir -p /opt/nnscratch && cp -r course /opt/nnscratch/course
+{_VENV}/bin/python -m pip install --no-deps -e /opt/nnscratch/course
 # matplotlib's font cache, built once here, is copied into every kernel's sandbox
 {_VENV}/bin/python -c "import matplotlib.pyplot"
-chmod -R a+rX {_VENV}
+chmod -R a+rX /opt/nnscratch
 """
 
 RUN_AUTOGRADER = f"""#!/usr/bin/env bash

@@ -103,7 +103,8 @@ def _read_shard(folder: Path) -> tuple[dict, list[str], list[dict[str, str]]]:
     try:
         verify_manifest(folder)
     except ValueError as exc:
-        raise ValueError(f"refusing to combine: shard {folder}: {exc}") from None
+        why = str(exc).removeprefix("refusing to merge: ")
+        raise ValueError(f"refusing to combine: shard {folder}: {why}") from None
     listed = (folder / MANIFEST).read_text(encoding="utf-8")
     if not any(line.endswith(f"  {SHARD_FILE}") for line in listed.splitlines()):
         raise ValueError(
