@@ -271,13 +271,26 @@ def _processes_of(uid: int) -> list[int]:
     return found
 
 
+def _grade_locally(subs: Path, out: Path, rubric: Path) -> dict[str, dict[str, str]]:
+    """`nnscratch grade` over ``subs``: each entry's grades.csv row, by entry name."""
+    from nnscratch_tools.grading.grader import discover_submissions
+    from nnscratch_tools.grading.names import csv_cell
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nnscratch", "grade", str(subs), "--rubric", str(rubric),
+         "--out", str(out), "--jobs", "2"],
+        capture_output=True, text=True, timeout=1800, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _read_rows(out / "grades.csv")
+    return {s.path.name: rows[csv_cell(s.name)] for s in discover_submissions(subs)}
+
+
 @pytest.fixture(scope="module")
-def graded(
-    tmp_path_factory: pytest.TempPathFactory, autograder: Path, rubric: Path
-) -> Iterator[dict]:
-    """Every hostile submission: one local run, then run_autograder on each, two at a time."""
+def hostile(tmp_path_factory: pytest.TempPathFactory, autograder: Path) -> Iterator[dict]:
+    """Every submission of the hostile suite, plus the results.json forger (written only)."""
     _needs_sandbox()
-    import test_hostile_submissions as hostile  # the suite's builders (skips without bwrap)
+    import test_hostile_submissions as suite  # the suite's builders (skips without bwrap)
 
     root = tmp_path_factory.mktemp("gradescope")
     subs = root / "submissions"
@@ -290,52 +303,29 @@ def graded(
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # the escape attack's target: nothing listens there
-    attacks = hostile._write_all(subs, root / "local", port, [str(subs), str(RUBRIC)])
+    attacks = suite._write_all(subs, root / "local", port, [str(subs), str(RUBRIC)])
     write_notebook(project_notebook(extra_code=_forger(trees)), subs / "forger.ipynb")
     (subs / "fifo.ipynb").unlink()  # Gradescope uploads files, never a named pipe
-    local = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nnscratch",
-            "grade",
-            str(subs),
-            "--rubric",
-            str(rubric),
-            "--out",
-            str(root / "local"),
-            "--jobs",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        cwd=REPO,
-    )
-    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
-    rows = _read_rows(root / "local" / "grades.csv")
+    yield {"root": root, "subs": subs, "trees": trees, "attacks": attacks,
+           "autograder": autograder}  # fmt: skip
+    shutil.rmtree(trees, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def graded(hostile: dict, rubric: Path) -> dict:
+    """Every hostile submission: one local run, then run_autograder on each, two at a time."""
+    root, subs, trees = hostile["root"], hostile["subs"], hostile["trees"]
+    rows = _grade_locally(subs, root / "local", rubric)
     entries = sorted(os.listdir(subs))
 
-    def one(index: int, name: str, container: bool) -> tuple[str, dict]:
-        tree = _lay_out(subs / name, trees / f"{'c' if container else 'b'}{index}", autograder)
-        return name, _run_autograder(tree, container, root)
+    def one(item: tuple[int, str]) -> tuple[str, dict]:
+        index, name = item
+        tree = _lay_out(subs / name, trees / f"b{index}", hostile["autograder"])
+        return name, _run_autograder(tree, False, root)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(pool.map(lambda item: one(*item, False), enumerate(entries)))
-    from nnscratch_tools.grading.grader import discover_submissions
-    from nnscratch_tools.grading.names import csv_cell
-
-    by_entry = {s.path.name: rows[csv_cell(s.name)] for s in discover_submissions(subs)}
-    yield {
-        "root": root,
-        "subs": subs,
-        "trees": trees,
-        "rows": by_entry,
-        "runs": runs,
-        "attacks": attacks,
-        "autograder": autograder,
-    }
-    shutil.rmtree(trees, ignore_errors=True)
+        runs = dict(pool.map(one, enumerate(entries)))
+    return {**hostile, "rows": rows, "runs": runs}
 
 
 def _scores(results: dict) -> dict[str, float]:
@@ -399,7 +389,9 @@ def test_hostile_submissions_cannot_forge_results(graded: dict) -> None:
     assert graded["runs"]["forger.ipynb"]["results"]["score"] == 10
 
 
-def test_container_mode_runs_the_kernel_as_an_unprivileged_user(graded: dict, rubric: Path) -> None:
+def test_container_mode_runs_the_kernel_as_an_unprivileged_user(
+    hostile: dict, rubric: Path
+) -> None:
     """bwrap absent: each kernel runs as its own unprivileged uid; scores equal the local run."""
     if os.geteuid() != 0:
         pytest.skip("container mode drops from root to another uid; this test is not root")
@@ -411,11 +403,18 @@ def test_container_mode_runs_the_kernel_as_an_unprivileged_user(graded: dict, ru
         "tamper_env.ipynb",
         "malformed_json.ipynb",
     ]
-    root = graded["root"]
+    root = hostile["root"]
+    few = root / "few"  # graded locally on their own: same names, same rows
+    few.mkdir()
+    for name in names:
+        subprocess.run(["cp", "-a", str(hostile["subs"] / name), str(few)], check=True)
+    rows = _grade_locally(few, root / "few-local", rubric)
 
     def one(item: tuple[int, str]) -> tuple[str, dict]:
         index, name = item
-        tree = _lay_out(graded["subs"] / name, graded["trees"] / f"c{index}", graded["autograder"])
+        tree = _lay_out(
+            hostile["subs"] / name, hostile["trees"] / f"c{index}", hostile["autograder"]
+        )
         # one uid per run, as each Gradescope container is alone with its kernel's user
         return name, _run_autograder(tree, True, root, KERNEL_UID + index)
 
@@ -425,7 +424,7 @@ def test_container_mode_runs_the_kernel_as_an_unprivileged_user(graded: dict, ru
         results = run["results"]
         assert results["extra_data"]["mode"] == "container", run["stdout"]
         assert "FORGED" not in json.dumps(results)
-        assert _scores(results) == _local_scores(graded["rows"][name], rubric), name
+        assert _scores(results) == _local_scores(rows[name], rubric), name
     output = runs["aa_honest.ipynb"]["results"]["output"]
     for line in (
         f"checked as the kernel's user: runs as the unprivileged uid {KERNEL_UID}",
@@ -442,15 +441,15 @@ def test_container_mode_runs_the_kernel_as_an_unprivileged_user(graded: dict, ru
     for index in range(len(names)):  # the forger's and popen_daemon's daemons ended
         assert _processes_of(KERNEL_UID + index) == [], names[index]
     for index in range(len(names)):
-        results_dir = graded["trees"] / f"c{index}" / "results"
+        results_dir = hostile["trees"] / f"c{index}" / "results"
         assert stat.S_IMODE(results_dir.stat().st_mode) == 0o700
         assert [p.name for p in results_dir.iterdir()] == ["results.json"]
 
 
-def test_without_root_or_sandbox_nothing_runs(graded: dict, tmp_path: Path) -> None:
+def test_without_root_or_sandbox_nothing_runs(hostile: dict, tmp_path: Path) -> None:
     """Container mode needs root to drop to another uid: otherwise it runs nothing."""
     base = Path(tempfile.mkdtemp(prefix="nnscratch-gradescope-user-"))  # reachable by it
-    tree = _lay_out(graded["subs"] / "aa_honest.ipynb", base / "t", graded["autograder"])
+    tree = _lay_out(hostile["subs"] / "aa_honest.ipynb", base / "t", hostile["autograder"])
     for path in [base, *base.rglob("*")]:
         os.chown(path, KERNEL_UID, KERNEL_UID, follow_symlinks=False)
     env = {
