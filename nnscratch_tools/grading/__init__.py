@@ -8,6 +8,8 @@
 - :mod:`.shown`: text a submission controls, made inert for the terminal and Markdown;
 - :mod:`.grader`: find submissions and grade each one, whatever it does, side by side;
 - :mod:`.report`: ``grades.csv``, the feedback files, the manifest, the merge;
+- :mod:`.shards`: ``--shard k/N`` and the checked ``--combine`` (Kubernetes Indexed Jobs);
+- :mod:`.gradescope`: the Gradescope autograder zip and ``run_autograder``;
 - :mod:`.command`: the ``nnscratch grade`` command line.
 
 Nothing here is imported by ``import nnscratch``.

@@ -2,6 +2,9 @@
 
     nnscratch grade SUBMISSIONS_DIR --rubric projects/rubric.yml --out grades/
     nnscratch grade --merge manual.csv --out grades/
+    nnscratch grade SUBMISSIONS_DIR --shard k/N --out grades_k/    (one shard, :mod:`.shards`)
+    nnscratch grade --combine grades_0 ... grades_N-1 --out grades/
+    nnscratch grade --gradescope-autograder autograder.zip          (:mod:`.gradescope`)
 
 The first form runs a copy of every submission (an ``.ipynb`` file, or a folder holding
 one) in its own bubblewrap sandbox, ``--jobs`` at a time (refused where no sandbox is
@@ -77,6 +80,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="run notebooks WITHOUT a sandbox, as your user (only for trusted work; "
         "see projects/README.md)",
     )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="k/N",
+        help="grade only shard k of N (every N-th entry from the k-th); with N alone, k "
+        "comes from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)",
+    )
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="SHARD_DIR",
+        help="combine the --out folders of shards 0..N-1 into OUT (each one's manifest checked)",
+    )
+    parser.add_argument(
+        "--gradescope-autograder",
+        type=Path,
+        default=None,
+        metavar="ZIP",
+        help="write the Gradescope autograder zip (setup.sh, run_autograder, the rubric)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -138,6 +163,15 @@ def _grade(args: argparse.Namespace) -> int:
             )
             return 2
     jobs = args.jobs or os.cpu_count() or 1
+    shard = mine = None
+    if args.shard is not None:
+        from .grader import discover_submissions
+        from .shards import parse_shard, select_shard
+
+        shard = parse_shard(args.shard)
+        everyone = discover_submissions(subs)
+        mine = select_shard(everyone, *shard)
+        print(f"shard {shard[0]} of {shard[1]}: {len(mine)} of {len(everyone)} entries")
     print(
         f"grading {args.submissions} with {rubric_path}: timeout {limits.timeout_s:g} s, "
         f"memory {limits.memory_mb} MiB, {jobs} at a time, "
@@ -160,12 +194,19 @@ def _grade(args: argparse.Namespace) -> int:
     private = [out, rubric_path.resolve(), Path.cwd().resolve()]
     results = grade_all(
         subs, rubric, limits, jobs=jobs, progress=show,
-        sandbox=not args.unsafe_no_sandbox, private=private,
+        sandbox=not args.unsafe_no_sandbox, private=private, submissions=mine,
     )  # fmt: skip
     copy = args.out / "rubric.yml"
     if rubric_path.resolve() != copy.resolve():
         shutil.copyfile(rubric_path, copy)
-    path = writer.close(extra=[Path("rubric.yml")])
+    extra = [Path("rubric.yml")]
+    if shard is not None and mine is not None:
+        from .shards import write_shard_file
+
+        names = [s.name for s in everyone]
+        info = write_shard_file(args.out, *shard, [s.name for s in mine], names)
+        extra.append(info.relative_to(args.out))
+    path = writer.close(extra=extra)
     print(f"{len(results)} entries graded: {path}; feedback in {args.out / 'feedback'}")
     manual = ", ".join(c.id for c in rubric.manual)
     if manual:
@@ -173,17 +214,41 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _combine(args: argparse.Namespace) -> int:
+    from .shards import combine
+
+    path = combine(args.combine, args.out)
+    print(f"{len(args.combine)} shards combined into {path} (each shard's manifest verified)")
+    return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import build_autograder
+
+    path = build_autograder(args.gradescope_autograder, args.rubric or DEFAULT_RUBRIC)
+    print(f"Gradescope autograder written to {path}: upload it as the assignment's autograder")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``nnscratch grade``; 0 on success, 2 on bad input (with the reason on stderr)."""
-    if (args.merge is None) == (args.submissions is None):
+    modes = [args.submissions, args.merge, args.combine, args.gradescope_autograder]
+    if sum(m is not None for m in modes) != 1:
         print(
-            "error: give SUBMISSIONS_DIR to grade, or --merge MANUAL_CSV to merge "
-            "(not both, not neither)",
+            "error: give SUBMISSIONS_DIR to grade, or --merge MANUAL_CSV to merge, or "
+            "--combine SHARD_DIR... to combine shards, or --gradescope-autograder ZIP "
+            "(exactly one of them)",
             file=sys.stderr,
         )
         return 2
     try:
-        return _merge(args) if args.merge is not None else _grade(args)
+        if args.merge is not None:
+            return _merge(args)
+        if args.combine is not None:
+            return _combine(args)
+        if args.gradescope_autograder is not None:
+            return _gradescope(args)
+        return _grade(args)
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -383,6 +383,7 @@ def grade_submission(
     *,
     sandbox: bool = True,
     private: Sequence[Path] = (),
+    kernel_prefix: Sequence[str] = (),
 ) -> SubmissionResult:
     """Grade one submission; never raises for anything the submission contains.
 
@@ -394,6 +395,8 @@ def grade_submission(
         library: the grader's copy of the library (:func:`.sandbox.library_copy`).
         sandbox: False only for ``--unsafe-no-sandbox``.
         private: host paths the sandbox must not see (checked from inside it).
+        kernel_prefix: without a sandbox only, what starts the kernel's command line
+            (:func:`.sandbox.execute_isolated`).
     """
     start = time.monotonic()
     if sub.notebook is None:
@@ -418,7 +421,8 @@ def grade_submission(
         )  # fmt: skip
     nbformat.write(clean_notebook(nb), run / "input.ipynb")
     outcome = execute_isolated(
-        run / "input.ipynb", source, run, library, limits, sandbox=sandbox, private=private
+        run / "input.ipynb", source, run, library, limits, sandbox=sandbox, private=private,
+        kernel_prefix=kernel_prefix,
     )
     where = f" (in cell {outcome.cell + 1})" if outcome.cell is not None else ""
     if outcome.status == "completed":
@@ -482,6 +486,8 @@ def grade_all(
     progress: Callable[[SubmissionResult], None] | None = None,
     sandbox: bool = True,
     private: Sequence[Path] = (),
+    submissions: Sequence[Submission] | None = None,
+    kernel_prefix: Sequence[str] = (),
 ) -> list[SubmissionResult]:
     """Grade every entry of ``folder``, ``jobs`` at a time; one result per entry.
 
@@ -499,12 +505,16 @@ def grade_all(
         private: more host paths the sandboxes must not see (the output folder, the
             rubric, ...); the submissions folder, the home folder and the grader's own
             files are always on the list.
+        submissions: grade only these entries of :func:`discover_submissions` ``(folder)``
+            (a shard, or the one Gradescope submission); default every entry.
+        kernel_prefix: without a sandbox only: see :func:`grade_submission`.
     """
     from .names import file_stem
 
     folder = Path(folder)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    submissions = discover_submissions(folder)
+    if submissions is None:
+        submissions = discover_submissions(folder)
     results: list[SubmissionResult] = []
     stems: set[str] = set()
     _remove_stale_scratch()
@@ -530,7 +540,8 @@ def grade_all(
         scratch.mkdir()
         try:
             return grade_submission(
-                sub, rubric, limits, scratch, library, sandbox=sandbox, private=hidden
+                sub, rubric, limits, scratch, library, sandbox=sandbox, private=hidden,
+                kernel_prefix=kernel_prefix,
             )
         except Exception as exc:  # a grader bug must not stop the other submissions
             reason = f"grader error: {type(exc).__name__}: {exc}"[:500]

@@ -488,6 +488,7 @@ def execute_isolated(
     *,
     sandbox: bool = True,
     private: Sequence[Path] = (),
+    kernel_prefix: Sequence[str] = (),
 ) -> RunOutcome:
     """Execute ``notebook`` (a cleaned copy) with ``source`` as its working folder.
 
@@ -501,6 +502,9 @@ def execute_isolated(
         sandbox: False only for ``--unsafe-no-sandbox``: the kernel then runs as the
             grader's user, with rlimits and the timeout only.
         private: host paths the sandbox must not see; the probe checks each one.
+        kernel_prefix: without a sandbox only, a trusted command that starts the kernel's
+            command line after the limits are set (Gradescope's container mode drops to an
+            unprivileged user there: :mod:`.gradescope`).
 
     Returns:
         a :class:`RunOutcome`; this function does not raise for anything the notebook does.
@@ -531,8 +535,8 @@ def execute_isolated(
             folder.mkdir(exist_ok=True)
         spec = json.dumps({"cgroups": [], "rlimits": _rlimits(limits), "env": env})
         kernel = [
-            sys.executable, "-I", "-c", LIMITS_EXEC, spec, sys.executable, "-s", "-P", "-c",
-            KERNEL_LAUNCHER, "-", str(source), str(library),
+            sys.executable, "-I", "-c", LIMITS_EXEC, spec, *kernel_prefix, sys.executable,
+            "-s", "-P", "-c", KERNEL_LAUNCHER, "-", str(source), str(library),
         ]  # fmt: skip
         probe = None
     spec_path = run_dir / "spec.json"
