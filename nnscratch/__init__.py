@@ -1,7 +1,8 @@
 """nnscratch: the teaching library of *Neural Networks from Scratch*.
 
 NumPy only at import time. The modules follow the course:
-``functional`` (activations), ``losses``, ``layers``, ``optim``, ``gradcheck``,
+``functional`` (activations), ``losses``, ``layers``, ``init`` (weight initialisers),
+``optim``, ``gradcheck``, ``conv`` (convolution and pooling), ``attention``,
 ``autodiff`` (a scalar engine), ``perceptron``, ``data``, ``training``; and, imported on
 first use because they need matplotlib / ipywidgets / torch: ``plotting``, ``widgets``,
 ``checks`` and ``torch_utils``.
@@ -15,29 +16,29 @@ from typing import Any
 from . import (
     attention,
     autodiff,
+    conv,
     data,
     functional,
     gradcheck,
+    init,
     layers,
     losses,
     optim,
     perceptron,
     training,
 )
+from .conv import Conv2d, MaxPool2d, Unflatten
 from .layers import (
     MLP,
-    Conv2d,
     Dropout,
     Flatten,
     Linear,
-    MaxPool2d,
     Module,
     Parameter,
     ReLU,
     Sequential,
     Sigmoid,
     Tanh,
-    Unflatten,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .notebook import setup_notebook
@@ -52,9 +53,11 @@ __all__ = [
     "setup_notebook",
     "attention",
     "autodiff",
+    "conv",
     "data",
     "functional",
     "gradcheck",
+    "init",
     "layers",
     "losses",
     "optim",

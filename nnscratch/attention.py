@@ -3,8 +3,10 @@
 The reference version of what notebook 12 derives. Shapes follow
 ``torch.nn.functional.scaled_dot_product_attention``: queries ``(..., L, d)``, keys
 ``(..., S, d)``, values ``(..., S, d_v)``, output ``(..., L, d_v)``; any leading axes
-(batch, heads) are carried along. A boolean mask is ``True`` where a query may look at a
-key (torch's convention); a float mask is added to the scores.
+(batch, heads) are carried along and broadcast as in a matrix product. A boolean mask is
+``True`` where a query may look at a key (torch's convention); a float mask is added to the
+scores. A query that can see no key at all (every score ``-inf``) gets zero weights and a
+zero output, as torch >= 2.5 gives, instead of the 0/0 of a plain softmax.
 """
 
 from __future__ import annotations
@@ -41,25 +43,52 @@ def _scores(
     """The masked, scaled scores ``(..., L, S)`` and the scale used."""
     scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else float(scale)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
-    if mask is not None:
-        m = np.asarray(mask)
-        try:
-            np.broadcast_shapes(m.shape, scores.shape)
-        except ValueError:
-            raise ValueError(
-                f"mask of shape {m.shape} does not broadcast to the scores (..., L, S) "
-                f"{scores.shape}"
-            ) from None
-        if m.dtype == np.bool_:
-            if not np.all(np.broadcast_to(m, scores.shape).any(axis=-1)):
-                raise ValueError(
-                    "the mask hides every key from some query: its softmax would be 0/0 "
-                    "(torch returns NaN there); let each query see at least one key"
-                )
-            scores = np.where(m, scores, -np.inf)
-        else:
-            scores = scores + as_array(m, "mask")
-    return scores, scale
+    if mask is None:
+        return scores, scale
+    m = np.asarray(mask)
+    if m.dtype != np.bool_ and np.issubdtype(m.dtype, np.integer):
+        # A 0/1 integer mask added to the scores would shift them by 0 or 1 and hide nothing;
+        # torch refuses it too.
+        raise TypeError(
+            f"the mask has integer dtype {m.dtype}; use a boolean mask (True = may attend), "
+            "e.g. mask.astype(bool), or a float mask of values added to the scores"
+        )
+    try:
+        # The mask may broadcast over the scores, never enlarge them (as in torch): the
+        # output keeps the shape the inputs give it.
+        np.broadcast_to(m, scores.shape)
+    except ValueError:
+        raise ValueError(
+            f"mask of shape {m.shape} does not broadcast to the scores (..., L, S) "
+            f"{scores.shape}"
+        ) from None
+    if m.dtype == np.bool_:
+        return np.where(m, scores, -np.inf), scale
+    return scores + as_array(m, "mask"), scale
+
+
+def _softmax_or_zeros(scores: np.ndarray) -> np.ndarray:
+    """Softmax over the keys; a row whose scores are all ``-inf`` gives zeros (torch >= 2.5).
+
+    Such a row has no key to attend to: a plain softmax would divide 0 by 0 there.
+    """
+    blind = np.all(scores == -np.inf, axis=-1, keepdims=True)
+    if not blind.any():
+        return softmax(scores, axis=-1)
+    weights = softmax(np.where(blind, 0.0, scores), axis=-1)
+    return np.where(blind, 0.0, weights)
+
+
+def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``.
+
+    An input used by several batches or heads receives the sum of their gradients.
+    """
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape) if axes else grad
 
 
 def attention(
@@ -73,13 +102,15 @@ def attention(
     """``softmax(Q K^T * scale + mask) V`` with the softmax over the keys.
 
     Shapes: ``query (..., L, d)``, ``key (..., S, d)``, ``value (..., S, d_v)``;
-    ``mask`` broadcasts to ``(..., L, S)`` (bool: ``True`` = may attend; float: added).
-    ``scale`` defaults to ``1 / sqrt(d)``, as in torch.
-    Returns ``(output (..., L, d_v), weights (..., L, S))``; each row of weights sums to 1.
+    ``mask`` broadcasts to ``(..., L, S)`` (bool: ``True`` = may attend; float: added;
+    integer masks are refused, as in torch). ``scale`` defaults to ``1 / sqrt(d)``, as in torch.
+    Returns ``(output (..., L, d_v), weights (..., L, S))``; each row of weights sums to 1,
+    except the row of a query that sees no key (all its scores ``-inf``): its weights and
+    its output are zeros, as in torch >= 2.5.
     """
     q, k, v = _inputs(query, key, value)
     scores, _ = _scores(q, k, mask, scale)
-    weights = softmax(scores, axis=-1)
+    weights = _softmax_or_zeros(scores)
     return weights @ v, weights
 
 
@@ -96,19 +127,24 @@ def attention_backward(
 
     With ``A = softmax(S)`` and ``S = Q K^T * scale``: ``dV = A^T G``, ``dA = G V^T``,
     ``dS = A * (dA - sum(dA * A, over keys))`` (the softmax's Jacobian row by row),
-    ``dQ = dS K * scale`` and ``dK = dS^T Q * scale``. Masked entries get no gradient.
+    ``dQ = dS K * scale`` and ``dK = dS^T Q * scale``. Masked entries get no gradient, and a
+    query that sees no key gets none either (its output is the constant 0).
+    Each gradient has the shape of its own input: where an input was broadcast over batches
+    or heads, the gradients of its copies are summed.
     """
     q, k, v = _inputs(query, key, value)
     scores, used = _scores(q, k, mask, scale)
-    a = softmax(scores, axis=-1)
+    a = _softmax_or_zeros(scores)
     g = as_array(grad_out, "grad_out")
-    want = (*np.broadcast_shapes(q.shape[:-2], v.shape[:-2]), q.shape[-2], v.shape[-1])
+    want = (*np.broadcast_shapes(a.shape[:-2], v.shape[:-2]), a.shape[-2], v.shape[-1])
     if g.shape != want:
         raise ValueError(f"grad_out must have the output's shape {want}, got {g.shape}")
     d_v = np.swapaxes(a, -1, -2) @ g
     d_a = g @ np.swapaxes(v, -1, -2)
     d_s = a * (d_a - np.sum(d_a * a, axis=-1, keepdims=True))
-    return (d_s @ k) * used, (np.swapaxes(d_s, -1, -2) @ q) * used, d_v
+    d_q = (d_s @ k) * used
+    d_k = (np.swapaxes(d_s, -1, -2) @ q) * used
+    return _sum_to(d_q, q.shape), _sum_to(d_k, k.shape), _sum_to(d_v, v.shape)
 
 
 def causal_mask(length: int) -> np.ndarray:

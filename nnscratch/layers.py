@@ -22,6 +22,7 @@ import numpy as np
 from ._checks import as_array, as_batch, check_positive_int
 from ._rng import as_generator
 from .functional import relu, sigmoid
+from .init import float_dtype, init_bias, init_weight
 
 __all__ = [
     "Parameter",
@@ -34,9 +35,6 @@ __all__ = [
     "Flatten",
     "Sequential",
     "MLP",
-    "Conv2d",
-    "MaxPool2d",
-    "Unflatten",
 ]
 
 
@@ -170,7 +168,8 @@ class Linear(Module):
     Shapes: input ``(n, in_features)``, output ``(n, out_features)``;
     ``weight`` is ``(out_features, in_features)`` and ``bias`` ``(out_features,)`` as in torch.
     ``init`` is ``"he"`` (normal, std sqrt(2/in)), ``"xavier"`` (normal, std sqrt(2/(in+out))),
-    ``"torch"`` (uniform +-1/sqrt(in), torch's default), ``"zeros"``, or a float std.
+    ``"torch"`` (uniform +-1/sqrt(in), torch's default), ``"zeros"``, or a float std: the
+    functions of ``nnscratch.init``.
     """
 
     def __init__(
@@ -185,35 +184,14 @@ class Linear(Module):
     ) -> None:
         self.in_features = check_positive_int(in_features, "in_features")
         self.out_features = check_positive_int(out_features, "out_features")
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = float_dtype(dtype)
         gen = as_generator(rng)
-        shape = (self.out_features, self.in_features)
-        if init == "he":
-            w = gen.normal(0.0, np.sqrt(2.0 / in_features), shape)
-        elif init == "xavier":
-            w = gen.normal(0.0, np.sqrt(2.0 / (in_features + out_features)), shape)
-        elif init == "torch":
-            bound = 1.0 / np.sqrt(in_features)
-            w = gen.uniform(-bound, bound, shape)
-        elif init == "zeros":
-            w = np.zeros(shape)
-        elif isinstance(init, (int, float)) and not isinstance(init, bool):
-            w = gen.normal(0.0, float(init), shape)
-        else:
-            raise ValueError(
-                f"init must be 'he', 'xavier', 'torch', 'zeros' or a float std, got {init!r}"
-            )
+        w = init_weight(init, (self.out_features, self.in_features), gen)
         self.weight = Parameter(w.astype(self.dtype))
+        self.bias: Parameter | None = None
         if bias:
-            if init == "torch":
-                b = gen.uniform(-1.0 / np.sqrt(in_features), 1.0 / np.sqrt(in_features), shape[0])
-            else:
-                b = np.zeros(self.out_features)
-            self.bias: Parameter | None = Parameter(b.astype(self.dtype))
-        else:
-            self.bias = None
+            b = init_bias(init, self.out_features, self.in_features, gen)
+            self.bias = Parameter(b.astype(self.dtype))
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -446,247 +424,3 @@ class MLP(Sequential):
                     modules.append(Dropout(dropout, rng=gen))
         super().__init__(*modules)
         self.sizes = sizes
-
-
-# --- Convolution and pooling (notebook 11) ---
-
-
-def _pair(value: object, name: str, *, minimum: int) -> tuple[int, int]:
-    """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; each an int >= ``minimum`` (torch's convention)."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in items
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
-def _image_batch(x: object, layer: Module, channels: int | None) -> np.ndarray:
-    """``x`` as a float array of shape ``(N, C, H, W)`` (``C == channels`` when given)."""
-    arr = as_array(x, f"input to {layer!r}")
-    want = "(N, C, H, W)" if channels is None else f"(N, {channels}, H, W)"
-    if arr.ndim != 4:
-        hint = " (for one image use x[None], shape (1, C, H, W))" if arr.ndim == 3 else ""
-        raise ValueError(
-            f"input to {layer!r} must be a 4-D batch of images {want}, got shape {arr.shape}"
-            f"{hint}"
-        )
-    if channels is not None and arr.shape[1] != channels:
-        raise ValueError(
-            f"input to {layer!r} must have {channels} channels, shape {want}, got shape "
-            f"{arr.shape}"
-        )
-    return arr
-
-
-def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-    """Every ``kH x kW`` patch of ``xp (N, C, H, W)``, as a view ``(N, C, Ho, Wo, kH, kW)``."""
-    view = np.lib.stride_tricks.sliding_window_view(xp, kernel, axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1]]
-
-
-def _scatter_windows(
-    patches: np.ndarray, shape: tuple[int, ...], stride: tuple[int, int]
-) -> np.ndarray:
-    """The adjoint of ``_windows``: add every patch ``(N, C, Ho, Wo, kH, kW)`` back in place.
-
-    Returns an array of ``shape`` (the padded input's) where each pixel holds the sum of the
-    patch entries that were read from it: one strided slice per kernel offset.
-    """
-    out = np.zeros(shape, dtype=patches.dtype)
-    _, _, ho, wo, kh, kw = patches.shape
-    sh, sw = stride
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw] += patches[
-                ..., i, j
-            ]
-    return out
-
-
-class Conv2d(Module):
-    """2-D convolution (cross-correlation, as in torch) over a batch of images.
-
-    ``out[n, o, i, j] = bias[o] + sum_{c,u,v} weight[o, c, u, v] * xp[n, c, i*sh + u, j*sw + v]``
-    where ``xp`` is the input with ``padding`` zeros on each side.
-    Shapes: input ``(N, in_channels, H, W)``, output ``(N, out_channels, Ho, Wo)`` with
-    ``Ho = (H + 2*ph - kH) // sh + 1`` (and the same for ``Wo``); ``weight`` is
-    ``(out_channels, in_channels, kH, kW)`` and ``bias`` ``(out_channels,)`` as in torch.
-    ``kernel_size``, ``stride`` and ``padding`` are an int or an ``(h, w)`` pair.
-    ``init`` is as for ``Linear``, with fan-in ``in_channels * kH * kW``.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        *,
-        bias: bool = True,
-        init: str | float = "he",
-        rng: np.random.Generator | int | None = None,
-        dtype: type | np.dtype = np.float64,
-    ) -> None:
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
-        self.stride = _pair(stride, "stride", minimum=1)
-        self.padding = _pair(padding, "padding", minimum=0)
-        kh, kw = self.kernel_size
-        fan_in = self.in_channels * kh * kw
-        # Linear draws the weights: the same init rules, on a (out, in * kH * kW) matrix.
-        flat = Linear(fan_in, self.out_channels, bias=bias, init=init, rng=rng, dtype=dtype)
-        self.dtype = flat.dtype
-        shape = (self.out_channels, self.in_channels, kh, kw)
-        self.weight = Parameter(flat.weight.data.reshape(shape))
-        self.bias: Parameter | None = flat.bias
-        self._cache: tuple[np.ndarray, tuple[int, ...]] | None = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, in_channels, H, W) -> (N, out_channels, Ho, Wo)``."""
-        x = _image_batch(x, self, self.in_channels)
-        (ph, pw), (kh, kw) = self.padding, self.kernel_size
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        if xp.shape[2] < kh or xp.shape[3] < kw:
-            raise ValueError(
-                f"input to {self!r} is {x.shape[2]}x{x.shape[3]} pixels, padded "
-                f"{xp.shape[2]}x{xp.shape[3]}: smaller than the {kh}x{kw} kernel"
-            )
-        cols = _windows(xp, self.kernel_size, self.stride)  # (N, C, Ho, Wo, kH, kW)
-        self._cache = (cols, xp.shape)
-        # im2col: tensordot copies the patches into one matrix and does one matrix product.
-        out = np.tensordot(cols, self.weight.data, axes=([1, 4, 5], [1, 2, 3]))  # (N,Ho,Wo,O)
-        if self.bias is not None:
-            out += self.bias.data
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out (N, out_channels, Ho, Wo) -> grad_in (N, in_channels, H, W)``.
-
-        Adds dW (the cross-correlation of the input with ``grad_out``) and db (``grad_out``
-        summed over batch and positions) into the grads; dL/dx spreads each output's
-        gradient back over the patch it read, weighted by the kernel (a full convolution).
-        """
-        if self._cache is None:
-            raise RuntimeError("call forward before backward")
-        cols, padded_shape = self._cache
-        n, _, ho, wo = cols.shape[:4]
-        grad_out = as_array(grad_out, "grad_out")
-        want = (n, self.out_channels, ho, wo)
-        if grad_out.shape != want:
-            raise ValueError(f"grad_out must have the output's shape {want}, got {grad_out.shape}")
-        self.weight.grad += np.tensordot(grad_out, cols, axes=([0, 2, 3], [0, 2, 3]))
-        if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=(0, 2, 3))
-        patches = np.tensordot(grad_out, self.weight.data, axes=([1], [0]))  # (N,Ho,Wo,C,kH,kW)
-        gxp = _scatter_windows(patches.transpose(0, 3, 1, 2, 4, 5), padded_shape, self.stride)
-        (ph, pw), (hp, wp) = self.padding, padded_shape[2:]
-        return gxp[:, :, ph : hp - ph, pw : wp - pw]
-
-    def __repr__(self) -> str:
-        extra = "" if self.stride == (1, 1) else f", stride={self.stride}"
-        extra += "" if self.padding == (0, 0) else f", padding={self.padding}"
-        return (
-            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
-            f"{extra}, bias={self.bias is not None})"
-        )
-
-
-class MaxPool2d(Module):
-    """Max-pooling like ``torch.nn.MaxPool2d``: the largest value of each window, per channel.
-
-    Shapes: input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)`` with
-    ``Ho = (H + 2*ph - kH) // sh + 1``. ``stride`` defaults to ``kernel_size``; ``padding``
-    (at most half the kernel, as in torch) pads with -inf. Backward sends each output's
-    gradient to the input that was the maximum (the first one on a tie, as torch's CPU
-    kernel does); no parameters.
-    """
-
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-    ) -> None:
-        self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", minimum=1)
-        self.padding = _pair(padding, "padding", minimum=0)
-        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size, strict=True)):
-            raise ValueError(
-                f"padding must be at most half the kernel size {self.kernel_size}, "
-                f"got {self.padding}"
-            )
-        self._cache: tuple[np.ndarray, tuple[int, ...]] | None = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
-        x = _image_batch(x, self, None)
-        (ph, pw), (kh, kw) = self.padding, self.kernel_size
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-        if x.shape[2] < kh or x.shape[3] < kw:
-            raise ValueError(
-                f"input to {self!r} is {x.shape[2] - 2 * ph}x{x.shape[3] - 2 * pw} pixels: "
-                f"smaller than the {kh}x{kw} window"
-            )
-        win = _windows(x, self.kernel_size, self.stride)
-        flat = win.reshape(*win.shape[:4], kh * kw)  # (N, C, Ho, Wo, kH*kW), a copy
-        idx = np.argmax(flat, axis=-1)  # the first maximum of each window
-        self._cache = (idx, x.shape)
-        return np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``grad_out (N, C, Ho, Wo) -> grad_in (N, C, H, W)``: each gradient to its argmax."""
-        if self._cache is None:
-            raise RuntimeError("call forward before backward")
-        idx, padded_shape = self._cache
-        grad_out = as_array(grad_out, "grad_out")
-        if grad_out.shape != idx.shape:
-            raise ValueError(
-                f"grad_out must have the output's shape {idx.shape}, got {grad_out.shape}"
-            )
-        kw = self.kernel_size[1]
-        one_hot = np.zeros((*idx.shape, self.kernel_size[0] * kw), grad_out.dtype)
-        np.put_along_axis(one_hot, idx[..., None], grad_out[..., None], axis=-1)
-        patches = one_hot.reshape(*idx.shape, self.kernel_size[0], kw)
-        gxp = _scatter_windows(patches, padded_shape, self.stride)
-        (ph, pw), (hp, wp) = self.padding, padded_shape[2:]
-        return gxp[:, :, ph : hp - ph, pw : wp - pw]
-
-    def __repr__(self) -> str:
-        extra = "" if self.padding == (0, 0) else f", padding={self.padding}"
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}{extra})"
-
-
-class Unflatten(Module):
-    """Split axis ``dim`` into ``unflattened_size``, like ``torch.nn.Unflatten``.
-
-    ``Unflatten(1, (1, 8, 8))`` turns a batch of 64-pixel rows ``(n, 64)`` into images
-    ``(n, 1, 8, 8)``, so a CNN can be trained by ``fit`` on ``(n, features)`` data.
-    """
-
-    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be an int >= 1 (axis 0 is the batch), got {dim!r}")
-        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = as_array(x)
-        size = int(np.prod(self.unflattened_size))
-        if x.ndim <= self.dim or x.shape[self.dim] != size:
-            raise ValueError(
-                f"{self!r} needs an input whose axis {self.dim} has {size} entries, got shape "
-                f"{x.shape}"
-            )
-        self._shape = x.shape
-        return x.reshape(*x.shape[: self.dim], *self.unflattened_size, *x.shape[self.dim + 1 :])
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return np.asarray(grad_out).reshape(self._shape)
-
-    def __repr__(self) -> str:
-        return f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size})"

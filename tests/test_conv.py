@@ -1,4 +1,4 @@
-"""Conv2d, MaxPool2d and Unflatten against torch in float64, plus attention's reference functions.
+"""Conv2d, MaxPool2d and Unflatten against torch in float64.
 
 Forward values, input gradients, weight and bias gradients on odd, non-square shapes with
 strides and padding; gradients accumulate like torch; bad input gets a clear error.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnscratch.attention import attention, attention_backward, causal_mask, sinusoidal_positions
+from nnscratch.conv import Conv2d, MaxPool2d, Unflatten
 from nnscratch.gradcheck import gradcheck
-from nnscratch.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Unflatten
+from nnscratch.layers import Flatten, Linear, ReLU, Sequential
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -40,10 +40,11 @@ def _torch_conv(conv: Conv2d, x: np.ndarray, g: np.ndarray):
 
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
 @pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_matches_torch(case, bias):
+@pytest.mark.parametrize("fast", [True, False], ids=["im2col", "reference"])
+def test_conv2d_matches_torch(case, bias, fast):
     n, c, h, w, o, k, s, p = case
     rng = np.random.default_rng(1)
-    conv = Conv2d(c, o, k, s, p, bias=bias, init="torch", rng=0)
+    conv = Conv2d(c, o, k, s, p, bias=bias, init="torch", rng=0, fast=fast)
     x = rng.normal(size=(n, c, h, w))
     x_before = x.copy()
     out = conv(x)
@@ -60,6 +61,24 @@ def test_conv2d_matches_torch(case, bias):
     else:
         assert conv.bias is None and len(conv.parameters()) == 1
     np.testing.assert_array_equal(x, x_before)  # the input is not changed
+    before = conv.weight.grad.copy()
+    conv(x)
+    conv.backward_params(g)  # the same parameter gradients, without dL/dx
+    assert np.abs(conv.weight.grad - 2 * before).max() < 2 * TOL
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_fast_path_equals_the_reference(dtype):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3, 2, 9, 7)).astype(dtype)
+    fast, ref = (Conv2d(2, 5, 3, (2, 1), 1, rng=0, dtype=dtype, fast=f) for f in (True, False))
+    out_fast, out_ref = fast(x), ref(x)
+    assert out_fast.dtype == out_ref.dtype == dtype and out_fast.flags.c_contiguous
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out_fast, out_ref, rtol=tol, atol=tol)
+    g = rng.normal(size=out_fast.shape).astype(dtype)
+    np.testing.assert_allclose(fast.backward(g), ref.backward(g), rtol=tol, atol=tol)
+    np.testing.assert_allclose(fast.weight.grad, ref.weight.grad, rtol=tol, atol=tol)
 
 
 def test_conv2d_layout_names_and_torch_init_match_torch():
@@ -90,11 +109,18 @@ def test_conv2d_gradients_accumulate_and_pass_gradcheck():
 
 @pytest.mark.parametrize(
     "shape, k, s, p",
-    [((2, 3, 8, 8), 2, None, 0), ((1, 2, 7, 5), (3, 2), (2, 1), (1, 0)), ((2, 1, 9, 6), 3, 2, 1)],
+    [
+        ((2, 3, 8, 8), 2, None, 0),
+        ((1, 2, 7, 5), (3, 2), (2, 1), (1, 0)),
+        ((2, 1, 9, 6), 3, 2, 1),
+        ((2, 2, 9, 7), 2, None, 0),  # tiles that leave a row and a column out
+        ((1, 2, 6, 9), (2, 3), None, 0),
+    ],
 )
-def test_maxpool_matches_torch(shape, k, s, p):
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_matches_torch(shape, k, s, p, fast):
     rng = np.random.default_rng(3)
-    pool = MaxPool2d(k, s, p)
+    pool = MaxPool2d(k, s, p, fast=fast)
     x = rng.normal(size=shape)
     out = pool(x)
     xt = torch.tensor(x, requires_grad=True)
@@ -183,46 +209,76 @@ def test_bad_arguments_and_backward_misuse():
         Unflatten(1, (1, 8, 8))(np.ones((3, 60)))
 
 
-# ------------------------------------------------------------------ attention (notebook 12)
+def _torch_pool(x, k, s, p, g):
+    xt = torch.tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, k, s, p)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), xt.grad.numpy()
 
 
-@pytest.mark.parametrize("masked", [False, True])
-def test_attention_and_its_backward_match_torch(masked):
-    rng = np.random.default_rng(5)
-    q, k, v = (
-        rng.normal(size=(2, 3, 5, 4)),
-        rng.normal(size=(2, 3, 7, 4)),
-        rng.normal(size=(2, 3, 7, 6)),
-    )
-    mask = rng.random((5, 7)) > 0.5 if masked else None
-    if masked:
-        mask[:, 0] = True
-    out, weights = attention(q, k, v, mask)
-    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-14)
-    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
-    tmask = None if mask is None else torch.tensor(mask)
-    to = F.scaled_dot_product_attention(tq, tk, tv, attn_mask=tmask)
+@pytest.mark.parametrize("k, s, p", [(2, 2, 1), (3, 2, 1), (3, 1, 1), ((2, 3), (2, 1), (1, 1))])
+def test_maxpool_window_of_minus_inf_sends_its_gradient_to_a_real_pixel_like_torch(k, s, p):
+    # Every real pixel of some windows is -inf: the padding (also -inf) must not take the
+    # gradient, or it is lost; torch gives it to the window's first real pixel.
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(2, 2, 5, 6))
+    x[0, 0] = -np.inf
+    x[1, 1, :3, :3] = -np.inf
+    pool = MaxPool2d(k, s, p)
+    out = pool(x)
     g = rng.normal(size=out.shape)
-    to.backward(torch.tensor(g))
-    assert np.abs(out - to.detach().numpy()).max() < TOL
-    for mine, theirs in zip(attention_backward(g, q, k, v, mask), (tq, tk, tv), strict=True):
-        assert np.abs(mine - theirs.grad.numpy()).max() < TOL
-    if masked:
-        assert np.all(weights[..., ~mask] == 0)
+    want_out, want_dx = _torch_pool(x, k, s, p, g)
+    np.testing.assert_array_equal(out, want_out)
+    dx = pool.backward(g)
+    assert np.abs(dx - want_dx).max() < TOL
+    np.testing.assert_allclose(dx.sum(), g.sum(), rtol=1e-12)  # no gradient lost
 
 
-def test_attention_errors_and_helpers():
-    q = np.ones((3, 4))
-    with pytest.raises(ValueError, match="same feature size d"):
-        attention(q, np.ones((3, 5)), np.ones((3, 2)))
-    with pytest.raises(ValueError, match="same length S"):
-        attention(q, np.ones((3, 4)), np.ones((2, 2)))
-    with pytest.raises(ValueError, match="hides every key"):
-        attention(q, q, q, np.zeros((3, 3), bool))
-    with pytest.raises(ValueError, match="does not broadcast"):
-        attention(q, q, q, np.ones((2, 2), bool))
-    np.testing.assert_array_equal(causal_mask(3), np.tril(np.ones((3, 3), bool)))
-    pe = sinusoidal_positions(6, 8)
-    assert pe.shape == (6, 8) and np.allclose(pe[0, 0::2], 0) and np.allclose(pe[0, 1::2], 1)
-    with pytest.raises(ValueError, match="even"):
-        sinusoidal_positions(4, 5)
+@pytest.mark.parametrize("k, s, p", [(2, None, 0), (3, 2, 1), (2, 1, 0), (3, 3, 0)])
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_ties_everywhere_match_torch(k, s, p, fast):
+    # Quantised values tie often (as after a ReLU): torch sends the gradient to the first
+    # maximum of each window, in row-major order, whether windows overlap or not.
+    rng = np.random.default_rng(9)
+    x = np.maximum(rng.integers(-2, 3, size=(3, 2, 7, 8)), 0).astype(np.float64)
+    pool = MaxPool2d(k, s, p, fast=fast)
+    out = pool(x)
+    g = rng.normal(size=out.shape)
+    want_out, want_dx = _torch_pool(x, k, k if s is None else s, p, g)
+    np.testing.assert_array_equal(out, want_out)
+    assert np.abs(pool.backward(g) - want_dx).max() < TOL
+
+
+@pytest.mark.parametrize("k, s", [(2, None), (3, 2)])
+@pytest.mark.parametrize("fast", [True, False], ids=["tiles", "reference"])
+def test_maxpool_nan_propagates_and_its_gradient_goes_where_torchs_does(k, s, fast):
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(1, 2, 6, 6))
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 4, 4] = np.nan
+    pool = MaxPool2d(k, s, fast=fast)
+    out = pool(x)
+    g = rng.normal(size=out.shape)
+    want_out, want_dx = _torch_pool(x, k, k if s is None else s, 0, g)
+    np.testing.assert_array_equal(out, want_out)  # NaN where torch has NaN
+    np.testing.assert_array_equal(pool.backward(g), want_dx)
+
+
+@pytest.mark.parametrize(
+    "attr, shape, match",
+    [
+        ("weight", (2, 1, 2, 2), r"weight must have shape \(2, 1, 3, 3\).*got \(2, 1, 2, 2\)"),
+        ("weight", (3, 1, 3, 3), r"weight must have shape \(2, 1, 3, 3\).*got \(3, 1, 3, 3\)"),
+        ("weight", (2, 9), r"weight must have shape \(2, 1, 3, 3\).*got \(2, 9\)"),
+        ("bias", (3,), r"bias must have shape \(2,\).*got \(3,\)"),
+    ],
+)
+def test_conv2d_weight_of_the_wrong_shape_names_expected_and_given(attr, shape, match):
+    conv = Conv2d(1, 2, 3, rng=0)
+    getattr(conv, attr).data = np.ones(shape)
+    with pytest.raises(ValueError, match=match):
+        conv(np.ones((1, 1, 5, 5)))
+    conv = Conv2d(1, 2, 3, rng=0)
+    conv(np.ones((1, 1, 5, 5)))
+    getattr(conv, attr).data = np.ones(shape)  # changed between forward and backward
+    with pytest.raises(ValueError, match=match):
+        conv.backward(np.ones((1, 2, 3, 3)))

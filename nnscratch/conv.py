@@ -1,0 +1,420 @@
+"""Convolution and pooling over batches of images (notebook 11).
+
+``Conv2d``, ``MaxPool2d`` and ``Unflatten`` follow the contract of the layers of notebook 05
+(``forward`` caches, ``backward`` returns dL/d(input) and adds parameter gradients) with
+torch's names, arguments and ``(N, C, H, W)`` layout.
+
+Each layer keeps two versions side by side, as nanoGPT keeps its fast attention beside the
+manual one: a reference that reads like the notebook (a tensordot over a sliding-window view;
+max-pooling by an argmax over each window) and a fast path (``fast = True``, the default)
+built from the notebook's own speed ideas: an im2col matrix laid out so that the product is
+one contiguous matrix product per image, col2im as ``kH * kW`` strided additions, and
+non-overlapping pooling as a reshape. Both give the same numbers (the tests hold both to
+torch in float64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._checks import as_array
+from ._rng import as_generator
+from .init import float_dtype, init_bias, init_weight
+from .layers import Module, Parameter
+
+__all__ = ["Conv2d", "MaxPool2d", "Unflatten"]
+
+
+def _pair(value: object, name: str, *, minimum: int) -> tuple[int, int]:
+    """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; each an int >= ``minimum`` (torch's convention)."""
+    items = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in items
+    ):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _image_batch(x: object, layer: Module, channels: int | None) -> np.ndarray:
+    """``x`` as a float array of shape ``(N, C, H, W)`` (``C == channels`` when given)."""
+    arr = as_array(x, f"input to {layer!r}")
+    want = "(N, C, H, W)" if channels is None else f"(N, {channels}, H, W)"
+    if arr.ndim != 4:
+        hint = " (for one image use x[None], shape (1, C, H, W))" if arr.ndim == 3 else ""
+        raise ValueError(
+            f"input to {layer!r} must be a 4-D batch of images {want}, got shape {arr.shape}"
+            f"{hint}"
+        )
+    if channels is not None and arr.shape[1] != channels:
+        raise ValueError(
+            f"input to {layer!r} must have {channels} channels, shape {want}, got shape "
+            f"{arr.shape}"
+        )
+    return arr
+
+
+def _output_size(
+    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[int, int]:
+    """``(Ho, Wo)`` of a ``kernel`` sliding with ``stride`` over a (padded) ``size``."""
+    return (size[0] - kernel[0]) // stride[0] + 1, (size[1] - kernel[1]) // stride[1] + 1
+
+
+def _offset(i: int, j: int, out_size: tuple[int, int], stride: tuple[int, int]) -> tuple:
+    """The strided slice of a padded image read by kernel offset ``(i, j)``: ``(Ho, Wo)`` pixels.
+
+    Pixel ``(a, b)`` of that slice is ``xp[i + a*sh, j + b*sw]``, the entry that the output
+    ``(a, b)`` multiplies by ``weight[..., i, j]``.
+    """
+    (ho, wo), (sh, sw) = out_size, stride
+    return (..., slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+
+
+def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Every ``kH x kW`` patch of ``xp (N, C, H, W)``, as a view ``(N, C, Ho, Wo, kH, kW)``."""
+    view = np.lib.stride_tricks.sliding_window_view(xp, kernel, axis=(2, 3))
+    return view[:, :, :: stride[0], :: stride[1]]
+
+
+def _im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """The patches of ``xp (N, C, Hp, Wp)`` as one contiguous array ``(N, C*kH*kW, Ho*Wo)``.
+
+    Row ``(c, i, j)`` of image ``n`` is the strided slice that kernel entry ``(c, i, j)`` reads,
+    so ``weight.reshape(O, -1) @ cols[n]`` is image ``n``'s output ``(O, Ho*Wo)``, already in
+    the ``(N, O, Ho, Wo)`` layout: one matrix product per image and no transpose after it.
+    Filling it takes ``kH * kW`` strided copies, whatever the number of windows.
+    """
+    n, c = xp.shape[:2]
+    (kh, kw), out_size = kernel, _output_size(xp.shape[2:], kernel, stride)
+    cols = np.empty((n, c, kh, kw, *out_size), dtype=xp.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[_offset(i, j, out_size, stride)]
+    return cols.reshape(n, c * kh * kw, out_size[0] * out_size[1])
+
+
+def _col2im(
+    cols: np.ndarray, shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int]
+) -> np.ndarray:
+    """The adjoint of ``_im2col``: add each row of ``cols (N, C*kH*kW, Ho*Wo)`` back where it
+    was read from, into zeros of the padded input's ``shape``: ``kH * kW`` strided additions."""
+    n, c = shape[:2]
+    (kh, kw), out_size = kernel, _output_size(shape[2:], kernel, stride)
+    patches = cols.reshape(n, c, kh, kw, *out_size)
+    out = np.zeros(shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[_offset(i, j, out_size, stride)] += patches[:, :, i, j]
+    return out
+
+
+def _scatter_windows(
+    patches: np.ndarray, shape: tuple[int, ...], stride: tuple[int, int]
+) -> np.ndarray:
+    """The adjoint of ``_windows``: add every patch ``(N, C, Ho, Wo, kH, kW)`` back in place.
+
+    Returns an array of ``shape`` (the padded input's) where each pixel holds the sum of the
+    patch entries that were read from it: one strided slice per kernel offset.
+    """
+    out = np.zeros(shape, dtype=patches.dtype)
+    ho, wo, kh, kw = patches.shape[2:]
+    for i in range(kh):
+        for j in range(kw):
+            out[_offset(i, j, (ho, wo), stride)] += patches[..., i, j]
+    return out
+
+
+def _unpad(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    """``x (N, C, Hp, Wp)`` without ``padding`` rows and columns on each side."""
+    (ph, pw), (hp, wp) = padding, x.shape[2:]
+    return x[:, :, ph : hp - ph, pw : wp - pw]
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation, as in torch) over a batch of images.
+
+    ``out[n, o, i, j] = bias[o] + sum_{c,u,v} weight[o, c, u, v] * xp[n, c, i*sh + u, j*sw + v]``
+    where ``xp`` is the input with ``padding`` zeros on each side.
+    Shapes: input ``(N, in_channels, H, W)``, output ``(N, out_channels, Ho, Wo)`` with
+    ``Ho = (H + 2*ph - kH) // sh + 1`` (and the same for ``Wo``); ``weight`` is
+    ``(out_channels, in_channels, kH, kW)`` and ``bias`` ``(out_channels,)`` as in torch.
+    ``kernel_size``, ``stride`` and ``padding`` are an int or an ``(h, w)`` pair.
+    ``init`` is as for ``Linear`` (``nnscratch.init``), with fan-in ``in_channels * kH * kW``.
+    ``fast`` picks the contiguous im2col path (default) or the tensordot reference.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        *,
+        bias: bool = True,
+        init: str | float = "he",
+        rng: np.random.Generator | int | None = None,
+        dtype: type | np.dtype = np.float64,
+        fast: bool = True,
+    ) -> None:
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
+        self.stride = _pair(stride, "stride", minimum=1)
+        self.padding = _pair(padding, "padding", minimum=0)
+        self.dtype = float_dtype(dtype)
+        self.fast = bool(fast)
+        gen = as_generator(rng)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = Parameter(init_weight(init, shape, gen).astype(self.dtype))
+        self.bias: Parameter | None = None
+        if bias:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            b = init_bias(init, self.out_channels, fan_in, gen)
+            self.bias = Parameter(b.astype(self.dtype))
+        self._cache: tuple[np.ndarray, tuple[int, ...]] | None = None
+
+    def _check_parameters(self) -> None:
+        # A weight assigned by hand with the wrong shape would otherwise fail deep inside
+        # NumPy ("shape-mismatch for sum") or, with more output channels, not at all.
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        want = [("weight", shape, "(out, in, kH, kW)")]
+        if self.bias is not None:
+            want.append(("bias", (self.out_channels,), "(out_channels,)"))
+        for name, shape, layout in want:
+            got = getattr(self, name).data.shape
+            if got != shape:
+                raise ValueError(f"{self!r}: {name} must have shape {shape} {layout}, got {got}")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(N, in_channels, H, W) -> (N, out_channels, Ho, Wo)``."""
+        self._check_parameters()
+        x = _image_batch(x, self, self.in_channels)
+        (ph, pw), (kh, kw) = self.padding, self.kernel_size
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
+        if xp.shape[2] < kh or xp.shape[3] < kw:
+            raise ValueError(
+                f"input to {self!r} is {x.shape[2]}x{x.shape[3]} pixels, padded "
+                f"{xp.shape[2]}x{xp.shape[3]}: smaller than the {kh}x{kw} kernel"
+            )
+        n, (ho, wo) = x.shape[0], _output_size(xp.shape[2:], self.kernel_size, self.stride)
+        if self.fast:
+            # im2col in the layout (N, C*kH*kW, Ho*Wo): weight (O, C*kH*kW) times each image's
+            # columns is one contiguous matrix product that lands in (N, O, Ho*Wo) directly.
+            cols = _im2col(xp, self.kernel_size, self.stride)
+            out = self.weight.data.reshape(self.out_channels, -1) @ cols
+            if self.bias is not None:
+                out += self.bias.data[:, None]
+            out = out.reshape(n, self.out_channels, ho, wo)
+        else:
+            # Reference: the windows as a view (N, C, Ho, Wo, kH, kW) and one tensordot with
+            # the weight over (C, kH, kW); tensordot copies the windows into a matrix itself.
+            cols = _windows(xp, self.kernel_size, self.stride)
+            out = np.tensordot(cols, self.weight.data, axes=([1, 4, 5], [1, 2, 3]))  # N,Ho,Wo,O
+            if self.bias is not None:
+                out += self.bias.data
+            out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        self._cache = (cols, xp.shape)
+        return out
+
+    def _grads(self, grad_out: object) -> np.ndarray:
+        """Check ``grad_out``, add dW and db to the gradients; return it in the right shape."""
+        if self._cache is None:
+            raise RuntimeError("call forward before backward")
+        self._check_parameters()
+        cols, padded_shape = self._cache
+        n, (ho, wo) = padded_shape[0], _output_size(padded_shape[2:], self.kernel_size, self.stride)
+        g = as_array(grad_out, "grad_out")
+        want = (n, self.out_channels, ho, wo)
+        if g.shape != want:
+            raise ValueError(f"grad_out must have the output's shape {want}, got {g.shape}")
+        if self.fast:
+            # dW = sum over images of G_n (O, Ho*Wo) @ cols_n.T: one product per image.
+            g_flat = g.reshape(n, self.out_channels, ho * wo)
+            d_w = (g_flat @ cols.transpose(0, 2, 1)).sum(axis=0)
+            self.weight.grad += d_w.reshape(self.weight.shape)
+        else:
+            self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
+        if self.bias is not None:
+            self.bias.grad += g.sum(axis=(0, 2, 3))
+        return g
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (N, out_channels, Ho, Wo) -> grad_in (N, in_channels, H, W)``.
+
+        Adds dW (the cross-correlation of the input with ``grad_out``) and db (``grad_out``
+        summed over batch and positions) into the grads; dL/dx spreads each output's
+        gradient back over the patch it read, weighted by the kernel (a full convolution).
+        """
+        g = self._grads(grad_out)
+        _, padded_shape = self._cache
+        if self.fast:
+            # The columns' gradient W.T @ G_n, then col2im: kH*kW strided additions.
+            w_flat = self.weight.data.reshape(self.out_channels, -1)
+            d_cols = w_flat.T @ g.reshape(g.shape[0], self.out_channels, -1)
+            gxp = _col2im(d_cols, padded_shape, self.kernel_size, self.stride)
+        else:
+            patches = np.tensordot(g, self.weight.data, axes=([1], [0]))  # (N,Ho,Wo,C,kH,kW)
+            gxp = _scatter_windows(patches.transpose(0, 3, 1, 2, 4, 5), padded_shape, self.stride)
+        return _unpad(gxp, self.padding)
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Add dW and db only: a first layer, whose input is the data, skips dL/dx (col2im)."""
+        self._grads(grad_out)
+
+    def __repr__(self) -> str:
+        extra = "" if self.stride == (1, 1) else f", stride={self.stride}"
+        extra += "" if self.padding == (0, 0) else f", padding={self.padding}"
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+            f"{extra}, bias={self.bias is not None})"
+        )
+
+
+class MaxPool2d(Module):
+    """Max-pooling like ``torch.nn.MaxPool2d``: the largest value of each window, per channel.
+
+    Shapes: input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)`` with
+    ``Ho = (H + 2*ph - kH) // sh + 1``. ``stride`` defaults to ``kernel_size``; ``padding``
+    (at most half the kernel, as in torch) pads with -inf. Backward sends each output's
+    gradient to the input that was the maximum (the first one on a tie, in row-major order,
+    as torch's CPU kernel does); no parameters. ``fast`` lets windows that do not overlap
+    (stride = kernel, no padding) be pooled as a reshape.
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        *,
+        fast: bool = True,
+    ) -> None:
+        self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", minimum=1)
+        self.padding = _pair(padding, "padding", minimum=0)
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size, strict=True)):
+            raise ValueError(
+                f"padding must be at most half the kernel size {self.kernel_size}, "
+                f"got {self.padding}"
+            )
+        self.fast = bool(fast)
+        self._cache: tuple[str, np.ndarray, np.ndarray, tuple[int, ...]] | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
+        x = _image_batch(x, self, None)
+        (ph, pw), (kh, kw) = self.padding, self.kernel_size
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+        if x.shape[2] < kh or x.shape[3] < kw:
+            raise ValueError(
+                f"input to {self!r} is {x.shape[2] - 2 * ph}x{x.shape[3] - 2 * pw} pixels: "
+                f"smaller than the {kh}x{kw} window"
+            )
+        ho, wo = _output_size(x.shape[2:], self.kernel_size, self.stride)
+        if self.fast and self.stride == self.kernel_size and not (ph or pw):
+            # Windows that tile the image: (N, C, Ho*kH, Wo*kW) is (N, C, Ho, kH, Wo, kW)
+            # in memory already, so the maxima are a reshape and a max, with no copy.
+            tiles = x[:, :, : ho * kh, : wo * kw].reshape(*x.shape[:2], ho, kh, wo, kw)
+            out = tiles.max(axis=(3, 5))
+            if not np.isnan(out).any():  # NaN windows go the reference way, as torch picks
+                self._cache = ("tiles", x, out, x.shape)
+                return out
+        win = _windows(x, self.kernel_size, self.stride)
+        flat = win.reshape(*win.shape[:4], kh * kw)  # (N, C, Ho, Wo, kH*kW), a copy
+        idx = np.argmax(flat, axis=-1)  # the first maximum of each window
+        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        idx = self._torch_choice(flat, idx, out)
+        self._cache = ("argmax", idx, out, x.shape)
+        return out
+
+    def _torch_choice(self, flat: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Where torch's choice of maximum differs from the first maximum ``idx``, take torch's.
+
+        ``flat (N, C, Ho, Wo, kH*kW)`` holds the windows of the padded input, ``out`` their
+        maxima. Two cases, both rare: torch scans only real pixels, so a window whose real
+        pixels are all -inf sends its gradient to its first real pixel, never to the padding
+        (where it would be lost); and a NaN wins over every number, the last NaN of the
+        window over earlier ones (torch's CPU kernel keeps replacing on NaN).
+        """
+        (ph, pw), (sh, sw), kw = self.padding, self.stride, self.kernel_size[1]
+        if (ph or pw) and np.any(out == -np.inf):
+            ho, wo = out.shape[2:]
+            first_row = np.maximum(ph - sh * np.arange(ho), 0)  # window offset of the first
+            first_col = np.maximum(pw - sw * np.arange(wo), 0)  # real row and column
+            first_real = first_row[:, None] * kw + first_col[None, :]  # (Ho, Wo)
+            idx = np.where(out == -np.inf, first_real, idx)
+        nan = np.isnan(out)
+        if nan.any():
+            last_nan = flat.shape[-1] - 1 - np.argmax(np.isnan(flat[..., ::-1]), axis=-1)
+            idx = np.where(nan, last_nan, idx)
+        return idx
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """``grad_out (N, C, Ho, Wo) -> grad_in (N, C, H, W)``: each gradient to its argmax."""
+        if self._cache is None:
+            raise RuntimeError("call forward before backward")
+        how, saved, out, padded_shape = self._cache
+        grad_out = as_array(grad_out, "grad_out")
+        if grad_out.shape != out.shape:
+            raise ValueError(
+                f"grad_out must have the output's shape {out.shape}, got {grad_out.shape}"
+            )
+        kh, kw = self.kernel_size
+        if how == "tiles":
+            # Visit the kH*kW offsets in row-major order; each output's gradient goes to the
+            # first offset that holds its maximum (torch's tie rule), then that window is done.
+            x, gxp = saved, np.zeros(padded_shape, grad_out.dtype)
+            done = np.zeros(out.shape, dtype=bool)
+            for i in range(kh):
+                for j in range(kw):
+                    where = _offset(i, j, out.shape[2:], self.stride)
+                    hit = (x[where] == out) & ~done
+                    gxp[where] = np.where(hit, grad_out, 0)
+                    done |= hit
+            return gxp
+        # Reference: a one-hot of each window's argmax, scattered back over the windows.
+        one_hot = np.zeros((*saved.shape, kh * kw), grad_out.dtype)
+        np.put_along_axis(one_hot, saved[..., None], grad_out[..., None], axis=-1)
+        patches = one_hot.reshape(*saved.shape, kh, kw)
+        gxp = _scatter_windows(patches, padded_shape, self.stride)
+        return _unpad(gxp, self.padding)
+
+    def __repr__(self) -> str:
+        extra = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}{extra})"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``, like ``torch.nn.Unflatten``.
+
+    ``Unflatten(1, (1, 8, 8))`` turns a batch of 64-pixel rows ``(n, 64)`` into images
+    ``(n, 1, 8, 8)``, so a CNN can be trained by ``fit`` on ``(n, features)`` data.
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim must be an int >= 1 (axis 0 is the batch), got {dim!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x)
+        size = int(np.prod(self.unflattened_size))
+        if x.ndim <= self.dim or x.shape[self.dim] != size:
+            raise ValueError(
+                f"{self!r} needs an input whose axis {self.dim} has {size} entries, got shape "
+                f"{x.shape}"
+            )
+        self._shape = x.shape
+        return x.reshape(*x.shape[: self.dim], *self.unflattened_size, *x.shape[self.dim + 1 :])
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return np.asarray(grad_out).reshape(self._shape)
+
+    def __repr__(self) -> str:
+        return f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size})"
