@@ -41,7 +41,8 @@ def _scores(
     q: np.ndarray, k: np.ndarray, mask: object, scale: float | None
 ) -> tuple[np.ndarray, float]:
     """The masked, scaled scores ``(..., L, S)`` and the scale used."""
-    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else float(scale)
+    # A Python float: a NumPy float64 scalar would turn float32 scores into float64.
+    scale = 1.0 / float(np.sqrt(q.shape[-1])) if scale is None else float(scale)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
     if mask is None:
         return scores, scale
@@ -64,7 +65,8 @@ def _scores(
         ) from None
     if m.dtype == np.bool_:
         return np.where(m, scores, -np.inf), scale
-    return scores + as_array(m, "mask"), scale
+    # In the scores' dtype, as torch adds it: a float64 mask leaves float32 scores float32.
+    return scores + as_array(m, "mask").astype(scores.dtype, copy=False), scale
 
 
 def _softmax_or_zeros(scores: np.ndarray) -> np.ndarray:

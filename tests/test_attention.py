@@ -119,6 +119,16 @@ def test_an_integer_mask_is_refused_with_advice_to_use_booleans(dtype):
         attention(q, q, q, [[1, 0, 0], [1, 1, 0], [1, 1, 1]])
 
 
+def test_float32_attention_stays_float32_with_any_mask():
+    rng = np.random.default_rng(12)
+    q = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    for mask in (None, causal_mask(3), np.where(causal_mask(3), 0.0, -np.inf)):
+        out, weights = attention(q, q, q, mask)
+        assert out.dtype == weights.dtype == np.float32
+        grads = attention_backward(np.ones_like(out), q, q, q, mask)
+        assert all(g.dtype == np.float32 for g in grads)
+
+
 def test_a_mask_that_would_enlarge_the_scores_is_refused_like_torch():
     q = np.ones((3, 4))
     with pytest.raises(ValueError, match=r"mask of shape \(2, 3, 3\).*\(3, 3\)"):

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnscratch as nn  # noqa: E402
-from bench import course, run, throughput  # noqa: E402
+from bench import cnn, course, run, throughput  # noqa: E402
 
 TINY = (6, 5, 4, 3)
 
@@ -181,3 +181,72 @@ def test_parse_args_rejects_unknown_parts():
     assert args.quick and args.parts == ["import", "course"]
     with pytest.raises(SystemExit):
         run.parse_args(["--parts", "gpu"])
+
+
+TINY_CNN = {
+    "name": "tiny CNN",
+    "image": (2, 8, 4),  # even sizes at every pool, as the hand-written step assumes
+    "batch": 3,
+    "unflatten": False,
+    "layers": (
+        ("conv", 2, 3),
+        ("relu",),
+        ("pool",),
+        ("conv", 3, 2),
+        ("relu",),
+        ("pool",),
+        ("flatten",),
+        ("linear", 2 * 1 * 2, 10),
+    ),
+}
+
+
+@pytest.mark.parametrize("cfg", [TINY_CNN, {**cnn.DIGITS_CNN, "batch": 4}], ids=["tiny", "digits"])
+def test_cnn_contestants_train_the_same_model_alike(cfg):
+    # Same weights, data and SGD steps: the hand-written ceiling, the reference layers and
+    # torch end where nnscratch ends, so the bench compares the same work.
+    X, y = cnn.make_images(cfg, cfg["batch"] * 3, np.float64, seed=2)
+    runs = {}
+    for name in cnn.CNN_LIBS:
+        model = cnn.nnscratch_cnn(cfg, np.float64, fast=name != "nnscratch_reference")
+        start = [p.data.copy() for p in model.parameters()]
+        if name == "torch":
+            twin = cnn.torch_twin(model)
+            cnn.torch_cnn_steps(twin, X, y, cfg["batch"])(4)
+            runs[name] = [p.detach().numpy() for p in twin.parameters()]
+        elif name == "numpy_ceiling":
+            images = X.reshape(len(X), *cfg["image"])
+            cnn.numpy_ceiling_steps(cfg, start, images, y, cfg["batch"])(4)
+            runs[name] = start
+        else:
+            cnn.nnscratch_cnn_steps(model, X, y, cfg["batch"])(4)
+            runs[name] = [p.data for p in model.parameters()]
+            assert not any(
+                np.array_equal(a, b.data) for a, b in zip(start, model.parameters(), strict=True)
+            )
+    for name in cnn.CNN_LIBS[1:]:
+        for a, b in zip(runs["nnscratch"], runs[name], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_cnn_measurement_and_its_rows_in_the_table():
+    res = cnn.measure_cnn([TINY_CNN], [np.float32], rounds=1, seconds=0.002, settle=0)
+    assert len(res) == 1 and res[0]["dtype"] == "float32"
+    assert all(v > 0 for v in res[0]["samples_per_s"].values())
+    assert res[0]["ratio_vs_torch"]["torch"] == pytest.approx(1.0)
+    results = {
+        "meta": {
+            "date": "today",
+            "cpu": "cpu",
+            "cpus": 2,
+            "threads": 2,
+            "quick": True,
+            "blas_threads": {"numpy": 2, "torch": 2},
+            "numpy": "x",
+            "torch": "y",
+        },
+        "cnn": res,
+    }
+    rows = run.targets(results)
+    assert [r["goal"] for r in rows] == [">= 0.6x", ">= 0.9x"]
+    assert "| tiny CNN | float32 | 3 |" in run.table(results)
