@@ -73,9 +73,11 @@ EXERCISES: dict[str, tuple[str, int]] = {
     "check_conv_output_size": ("10", 2),
     "check_conv_params": ("10", 3),
     "check_corr2d": ("11", 1),
-    "check_maxpool_backward": ("11", 2),
+    "check_corr2d_backward": ("11", 2),
+    "check_maxpool_backward": ("11", 3),
     "check_attention": ("12", 1),
     "check_causal_mask": ("12", 2),
+    "check_sinusoidal_positions": ("12", 3),
 }
 
 _TRY = "Change your code in the cell above and run the cell again."
