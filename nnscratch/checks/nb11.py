@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import Conv2d, MaxPool2d
-from ._core import as_array, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_corr2d", "check_corr2d_backward", "check_maxpool_backward"]
 
@@ -25,14 +25,14 @@ _BROADCAST = (
 
 
 def _array(name: str, out: object, what: str) -> np.ndarray:
-    """The student's array as float64, with the array policy of ``as_array`` (any shape)."""
+    """The student's array as float64, with the array policy of ``answer_array`` (any shape)."""
     if out is None:
         fail(name, f"{what} is None: did you forget to return it?")
     if not isinstance(out, np.ndarray) and not isinstance(out, list | tuple):
         if not (hasattr(out, "detach") and hasattr(out, "numpy")):
             fail(name, f"{what} should be a NumPy array, got {type(out).__name__}")
     shape = out.shape if isinstance(out, np.ndarray) else ()
-    return as_array(name, out, shape, what)
+    return answer_array(name, out, shape, what)
 
 
 def _same(got: np.ndarray, want: np.ndarray) -> bool:
@@ -159,7 +159,7 @@ def check_corr2d_backward(fn: object) -> None:
         g = rng.normal(size=(x_shape[0] - w_shape[0] + 1, x_shape[1] - w_shape[1] + 1))
         want_dx, want_dw = _corr_backward(x, w, g)
         out = call_student(name, fn, x.copy(), w.copy(), g.copy(), hints=[_BROADCAST])
-        dx_out, dw_out = as_pair(name, out, "(dx, dw)")
+        dx_out, dw_out = answer_pair(name, out, "(dx, dw)")
         if np.shape(dx_out) == w.shape and np.shape(dw_out) == x.shape:
             fail(name, "the pair is in the wrong order: return (dx, dw), the image's gradient "
                        "first")

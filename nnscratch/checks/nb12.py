@@ -13,16 +13,16 @@ import numpy as np
 
 from ..attention import attention, causal_mask, sinusoidal_positions
 from ..functional import softmax
-from ._core import as_array, as_pair, call_student, close, fail, passed
+from ._core import answer_array, answer_pair, call_student, close, fail, passed
 
 __all__ = ["check_attention", "check_causal_mask", "check_sinusoidal_positions"]
 
 
 def _array(name: str, out: object, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """``as_array``, with a "did you return it?" for None."""
+    """``answer_array``, with a "did you return it?" for None."""
     if out is None:
         fail(name, f"{what} is None: did you forget to return it?")
-    return as_array(name, out, shape, what)
+    return answer_array(name, out, shape, what)
 
 
 def _same(got: np.ndarray, want: np.ndarray) -> bool:
@@ -103,7 +103,7 @@ def check_attention(fn: object) -> None:
             mask[np.arange(n_q), rng.integers(0, n_k, n_q)] = True  # each query sees a key
         args = (q, k, v) if mask is None else (q, k, v, mask)
         res = call_student(name, fn, *(a.copy() for a in args))
-        out_raw, w_raw = as_pair(name, res, "(output, weights)")
+        out_raw, w_raw = answer_pair(name, res, "(output, weights)")
         want_out, want_w = attention(q, k, v, mask)
         where = f"(Q {q.shape}, K {k.shape}, V {v.shape}" + (", with a mask)" if masked else ")")
         if np.shape(out_raw) == want_w.shape and np.shape(w_raw) == want_out.shape and (
@@ -147,7 +147,7 @@ def check_causal_mask(fn: object) -> None:
         out = call_student(name, fn, n)
         if out is None:
             fail(name, "the mask is None: did you forget to return it?")
-        arr = as_array(name, out, (n, n), f"the mask for n = {n}")
+        arr = answer_array(name, out, (n, n), f"the mask for n = {n}")
         if out.dtype != np.bool_:
             fail(name, f"the mask has dtype {out.dtype}: make it boolean (True = may look); "
                        "torch adds a number mask to the scores instead of hiding keys")
