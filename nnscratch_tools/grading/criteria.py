@@ -370,7 +370,10 @@ def score_automatic(
             where = ", ".join(f"cell {i + 1}" for i in sorted(set(cells)))
             why = f"{len(cells)} figure(s) shown" + (f" ({where})" if where else "")
             if not ok:
-                why += f"; at least {need} needed (end plotting cells with nnscratch.plotting.show(alt) or plt.show())"
+                why += (
+                    f"; at least {need} needed (end plotting cells with "
+                    "nnscratch.plotting.show(alt) or plt.show())"
+                )
             scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
         elif criterion.check == "no_errors":
             errors = cell_errors(executed) if executed is not None else []
