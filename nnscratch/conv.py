@@ -56,10 +56,14 @@ def _image_batch(x: object, layer: Module, channels: int | None) -> np.ndarray:
 
 
 def _output_size(
-    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+    size: Sequence[int], kernel: tuple[int, int], stride: tuple[int, int]
 ) -> tuple[int, int]:
-    """``(Ho, Wo)`` of a ``kernel`` sliding with ``stride`` over a (padded) ``size``."""
-    return (size[0] - kernel[0]) // stride[0] + 1, (size[1] - kernel[1]) // stride[1] + 1
+    """``(Ho, Wo)`` of a ``kernel`` sliding with ``stride`` over a (padded) ``size (H, W)``.
+
+    ``size`` is a sequence because it is usually the last two entries of an array's shape.
+    """
+    h, w = size
+    return (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
 
 
 def _offset(i: int, j: int, out_size: tuple[int, int], stride: tuple[int, int]) -> tuple:
@@ -195,8 +199,10 @@ class Conv2d(Module):
     def _check_parameters(self) -> None:
         # A weight assigned by hand with the wrong shape would otherwise fail deep inside
         # NumPy ("shape-mismatch for sum") or, with more output channels, not at all.
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        want = [("weight", shape, "(out, in, kH, kW)")]
+        weight_shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        want: list[tuple[str, tuple[int, ...], str]] = [
+            ("weight", weight_shape, "(out, in, kH, kW)")
+        ]
         if self.bias is not None:
             want.append(("bias", (self.out_channels,), "(out_channels,)"))
         for name, shape, layout in want:
@@ -235,8 +241,12 @@ class Conv2d(Module):
         self._cache = (cols, xp.shape)
         return out
 
-    def _grads(self, grad_out: object) -> np.ndarray:
-        """Check ``grad_out``, add dW and db to the gradients; return it in the right shape."""
+    def _grads(self, grad_out: object) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Check ``grad_out``, add dW and db to the gradients.
+
+        Returns ``grad_out`` as an array ``(N, out_channels, Ho, Wo)`` and the shape of the
+        padded input of the forward pass, which dL/dx needs.
+        """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
         self._check_parameters()
@@ -255,7 +265,7 @@ class Conv2d(Module):
             self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
         if self.bias is not None:
             self.bias.grad += g.sum(axis=(0, 2, 3))
-        return g
+        return g, padded_shape
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """``grad_out (N, out_channels, Ho, Wo) -> grad_in (N, in_channels, H, W)``.
@@ -264,8 +274,7 @@ class Conv2d(Module):
         summed over batch and positions) into the grads; dL/dx spreads each output's
         gradient back over the patch it read, weighted by the kernel (a full convolution).
         """
-        g = self._grads(grad_out)
-        _, padded_shape = self._cache
+        g, padded_shape = self._grads(grad_out)
         if self.fast:
             # The columns' gradient W.T @ G_n, then col2im: kH*kW strided additions.
             w_flat = self.weight.data.reshape(self.out_channels, -1)
