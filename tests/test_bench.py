@@ -212,14 +212,14 @@ def test_cnn_contestants_train_the_same_model_alike(cfg):
         start = [p.data.copy() for p in model.parameters()]
         if name == "torch":
             twin = cnn.torch_twin(model)
-            cnn.torch_cnn_steps(twin, X, y, cfg["batch"])(4)
+            throughput.torch_steps(twin, X, y, cfg["batch"])(4)
             runs[name] = [p.detach().numpy() for p in twin.parameters()]
         elif name == "numpy_ceiling":
             images = X.reshape(len(X), *cfg["image"])
             cnn.numpy_ceiling_steps(cfg, start, images, y, cfg["batch"])(4)
             runs[name] = start
         else:
-            cnn.nnscratch_cnn_steps(model, X, y, cfg["batch"])(4)
+            throughput.nnscratch_steps(model, X, y, cfg["batch"])(4)
             runs[name] = [p.data for p in model.parameters()]
             assert not any(
                 np.array_equal(a, b.data) for a, b in zip(start, model.parameters(), strict=True)
