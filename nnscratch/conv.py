@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._rng import as_generator
-from ._validate import as_array
+from ._validate import as_array, as_batch, as_int
 from .init import float_dtype, init_bias, init_weight
 from .layers import Module, Parameter
 
@@ -29,30 +29,12 @@ __all__ = ["Conv2d", "MaxPool2d", "Unflatten"]
 
 def _pair(value: object, name: str, *, minimum: int) -> tuple[int, int]:
     """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; each an int >= ``minimum`` (torch's convention)."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in items
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
-def _image_batch(x: object, layer: Module, channels: int | None) -> np.ndarray:
-    """``x`` as a float array of shape ``(N, C, H, W)`` (``C == channels`` when given)."""
-    arr = as_array(x, f"input to {layer!r}")
-    want = "(N, C, H, W)" if channels is None else f"(N, {channels}, H, W)"
-    if arr.ndim != 4:
-        hint = " (for one image use x[None], shape (1, C, H, W))" if arr.ndim == 3 else ""
-        raise ValueError(
-            f"input to {layer!r} must be a 4-D batch of images {want}, got shape {arr.shape}"
-            f"{hint}"
-        )
-    if channels is not None and arr.shape[1] != channels:
-        raise ValueError(
-            f"input to {layer!r} must have {channels} channels, shape {want}, got shape "
-            f"{arr.shape}"
-        )
-    return arr
+    if not isinstance(value, (tuple, list)):
+        size = as_int(value, name, minimum)
+        return size, size
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair (h, w) of ints, got {value!r}")
+    return as_int(value[0], f"{name}[0]", minimum), as_int(value[1], f"{name}[1]", minimum)
 
 
 def _output_size(
@@ -177,10 +159,8 @@ class Conv2d(Module):
         dtype: type | np.dtype = np.float64,
         fast: bool = True,
     ) -> None:
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = as_int(in_channels, "in_channels")
+        self.out_channels = as_int(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
         self.stride = _pair(stride, "stride", minimum=1)
         self.padding = _pair(padding, "padding", minimum=0)
@@ -213,7 +193,7 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, in_channels, H, W) -> (N, out_channels, Ho, Wo)``."""
         self._check_parameters()
-        x = _image_batch(x, self, self.in_channels)
+        x = as_batch(x, "input", self.in_channels, owner=self, images=True)
         kh, kw = self.kernel_size
         xp = _pad(x, self.padding, 0.0)
         if xp.shape[2] < kh or xp.shape[3] < kw:
@@ -330,7 +310,7 @@ class MaxPool2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
-        x = _image_batch(x, self, None)
+        x = as_batch(x, "input", owner=self, images=True)
         (ph, pw), (kh, kw) = self.padding, self.kernel_size
         if ph or pw:
             x = _pad(x, self.padding, -np.inf)
@@ -428,9 +408,10 @@ class Unflatten(Module):
     """
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be an int >= 1 (axis 0 is the batch), got {dim!r}")
-        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+        self.dim = as_int(dim, "dim (axis 0 is the batch)")
+        self.unflattened_size = tuple(
+            as_int(s, f"unflattened_size[{i}]") for i, s in enumerate(unflattened_size)
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x)

@@ -179,7 +179,11 @@ def test_small_cnn_matches_torch_end_to_end():
 @pytest.mark.parametrize(
     "x, match",
     [
-        (np.ones((2, 3, 8)), r"4-D batch of images \(N, 2, H, W\), got shape \(2, 3, 8\)"),
+        (
+            np.ones((2, 3, 8)),
+            r"4-D batch of images \(N, 2, H, W\), got shape \(2, 3, 8\) "
+            r"\(for one image use x\[None\], shape \(1, 2, 3, 8\)\)",
+        ),
         (np.ones((2, 3, 8, 8)), r"2 channels, shape \(N, 2, H, W\), got shape \(2, 3, 8, 8\)"),
         (np.ones((1, 2, 2, 8)), r"smaller than the 3x3 kernel"),
         (np.array([[[["a"]]]]), r"must contain numbers"),
@@ -191,12 +195,28 @@ def test_conv2d_bad_input_names_expected_and_got(x, match):
 
 
 def test_bad_arguments_and_backward_misuse():
-    with pytest.raises(ValueError, match="kernel_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="kernel_size must be a positive int, got 0"):
         Conv2d(1, 2, 0)
-    with pytest.raises(ValueError, match="stride must be an int >= 1"):
+    with pytest.raises(TypeError, match=r"kernel_size must be an int, got 2.0 \(float\)"):
+        Conv2d(1, 2, 2.0)
+    with pytest.raises(ValueError, match=r"kernel_size must be an int or a pair \(h, w\)"):
+        Conv2d(1, 2, (3, 3, 3))
+    with pytest.raises(ValueError, match=r"stride\[1\] must be a positive int, got 0"):
         Conv2d(1, 2, 3, stride=(1, 0))
+    with pytest.raises(ValueError, match="padding must be a non-negative int, got -1"):
+        Conv2d(1, 2, 3, padding=-1)
+    with pytest.raises(TypeError, match=r"padding\[0\] must be an int, got True"):
+        MaxPool2d(2, padding=(True, 0))
     with pytest.raises(ValueError, match="in_channels must be a positive int"):
         Conv2d(0, 2, 3)
+    with pytest.raises(TypeError, match="out_channels must be an int, got '4'"):
+        Conv2d(1, "4", 3)
+    with pytest.raises(ValueError, match=r"dim \(axis 0 is the batch\) must be a positive int"):
+        Unflatten(0, (1, 8, 8))
+    with pytest.raises(TypeError, match=r"unflattened_size\[1\] must be an int, got 2.5"):
+        Unflatten(1, (1, 2.5))
+    with pytest.raises(ValueError, match=r"input to MaxPool2d.*4-D batch of images \(N, C, H, W\)"):
+        MaxPool2d(2)(np.ones((4, 4)))
     with pytest.raises(ValueError, match="padding must be at most half"):
         MaxPool2d(2, padding=2)
     with pytest.raises(RuntimeError, match="forward before backward"):
