@@ -302,3 +302,34 @@ def test_conv2d_weight_of_the_wrong_shape_names_expected_and_given(attr, shape, 
     getattr(conv, attr).data = np.ones(shape)  # changed between forward and backward
     with pytest.raises(ValueError, match=match):
         conv.backward(np.ones((1, 2, 3, 3)))
+
+
+def test_a_cnn_behind_unflatten_trains_its_first_conv_without_dx(monkeypatch):
+    # Sequential.backward_params runs no layer in front of the first Conv2d (the Unflatten)
+    # and calls that conv's parameter-only path: no col2im, the same gradients as backward.
+    rng = np.random.default_rng(12)
+    x, g = rng.normal(size=(4, 64)), rng.normal(size=(4, 10))
+
+    def build() -> Sequential:
+        return Sequential(
+            Unflatten(1, (1, 8, 8)),
+            Conv2d(1, 3, 3, padding=1, rng=0),
+            ReLU(),
+            MaxPool2d(2),
+            Flatten(),
+            Linear(48, 10, rng=1),
+        )
+
+    full, fast = build(), build()
+    full(x)
+    full.backward(g)
+    fast(x)
+
+    def refuse(grad_out: np.ndarray) -> np.ndarray:
+        raise AssertionError("backward ran where backward_params skips it")
+
+    monkeypatch.setattr(fast[0], "backward", refuse)
+    monkeypatch.setattr(fast[1], "backward", refuse)
+    fast.backward_params(g)
+    for a, b in zip(full.parameters(), fast.parameters(), strict=True):
+        np.testing.assert_array_equal(a.grad, b.grad)
