@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from bench.throughput import LR, Block, calibrate, interleave, median_ratio, training_block
+from bench.throughput import (
+    LR,
+    Block,
+    _batches,
+    calibrate,
+    interleave,
+    median_ratio,
+    nnscratch_steps,
+    torch_steps,
+    training_block,
+)
 
 # Layer specs: ("conv", in, out) is Conv2d(in, out, 3, padding=1); ("pool",) is MaxPool2d(2).
 Spec = tuple[tuple[Any, ...], ...]
@@ -117,171 +127,175 @@ def torch_twin(model: Any) -> Any:
     return twin
 
 
-def _slices(n: int, batch: int) -> list[slice]:
-    return [slice(i, i + batch) for i in range(0, n - batch + 1, batch)]
+class _ConvReluPool:
+    """``Conv2d(cin, cout, 3, padding=1) -> ReLU -> MaxPool2d(2)`` written by hand.
 
-
-def nnscratch_cnn_steps(model: Any, X: np.ndarray, y: np.ndarray, batch: int) -> Callable:
-    """``run(k)``: k SGD steps of the step ``fit`` runs (as in ``throughput.nnscratch_steps``)."""
-    import nnscratch as nn
-    from nnscratch.optim import SGD
-
-    loss, opt, slices = (
-        nn.CrossEntropyLoss(),
-        SGD(model.parameters(), lr=LR),
-        _slices(len(X), batch),
-    )
-
-    def run(k: int) -> None:
-        for i in range(k):
-            s = slices[i % len(slices)]
-            opt.zero_grad()
-            loss(model(X[s]), y[s])
-            model.backward_params(loss.backward())
-            opt.step()
-
-    return run
-
-
-def torch_cnn_steps(tmodel: Any, X: np.ndarray, y: np.ndarray, batch: int) -> Callable:
-    """``run(k)``: the same loop in torch."""
-    import torch
-
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    loss_fn, opt = torch.nn.CrossEntropyLoss(), torch.optim.SGD(tmodel.parameters(), lr=LR)
-    slices = _slices(len(X), batch)
-
-    def run(k: int) -> None:
-        for i in range(k):
-            s = slices[i % len(slices)]
-            opt.zero_grad()
-            loss_fn(tmodel(Xt[s]), yt[s]).backward()
-            opt.step()
-
-    return run
-
-
-def numpy_ceiling_steps(
-    cfg: dict[str, Any], params: list[np.ndarray], X: np.ndarray, y: np.ndarray, batch: int
-) -> Callable:
-    """``run(k)``: k SGD steps of ``cfg``'s model written by hand, trains ``params`` in place.
-
-    ``params`` are the weights and biases in layer order (conv ``(O, C, 3, 3)``, linear
-    ``(out, in)``). Every buffer is allocated once; a conv is im2col in the layout
-    ``(N, C*9, H*W)`` and one product per image, its backward col2im as 9 strided
-    additions; a 2x2 pool is a reshape and a max, its backward sends each gradient to the
-    first maximum of its window, fused with the ReLU before it.
+    Trains ``W (cout, cin, 3, 3)`` and ``b (cout,)`` in place, for batches of ``batch``
+    images ``(cin, h, w)`` (``h``, ``w`` even). Every buffer is allocated here, once.
     """
-    dt = params[0].dtype
-    c, h, w = cfg["image"]
-    plan: list[dict[str, Any]] = []  # one entry per conv or linear, with the pool after it
-    p = iter(params)
-    for spec in cfg["layers"]:
-        if spec[0] == "conv":
-            cin, cout = spec[1], spec[2]
-            plan.append(
-                {
-                    "kind": "conv",
-                    "W": next(p),
-                    "b": next(p),
-                    "shape": (cin, h, w),
-                    "cout": cout,
-                    "xp": np.zeros((batch, cin, h + 2, w + 2), dt),
-                    "cols": np.empty((batch, cin, 3, 3, h, w), dt),
-                    "out": np.empty((batch, cout, h * w), dt),
-                    "dcols": np.empty((batch, cin * 9, h * w), dt),
-                    "dxp": np.empty((batch, cin, h + 2, w + 2), dt),
-                    "dW": np.empty((batch, cout, cin * 9), dt),
-                    "dout": np.empty((batch, cout, h, w), dt),
-                }
-            )
-            c = cout
-        elif spec[0] == "pool":
-            h, w = h // 2, w // 2
-            plan[-1]["pooled"] = np.empty((batch, c, h, w), dt)
-            plan[-1]["done"] = np.empty((batch, c, h, w), bool)
-            plan[-1]["hit"] = np.empty((batch, c, h, w), bool)
-        elif spec[0] == "linear":
-            plan.append({"kind": "linear", "W": next(p), "b": next(p)})
-    rows, slices = np.arange(batch), _slices(len(X), batch)
 
-    def conv_forward(L: dict[str, Any], x: np.ndarray) -> np.ndarray:
-        cin, hh, ww = L["shape"]
-        L["xp"][:, :, 1:-1, 1:-1] = x.reshape(batch, cin, hh, ww)  # the border stays zero
+    def __init__(self, W: np.ndarray, b: np.ndarray, batch: int, h: int, w: int) -> None:
+        cout, cin, dt = W.shape[0], W.shape[1], W.dtype
+        self.W, self.b, self.batch, self.size = W, b, batch, (cin, h, w)
+        self.xp = np.zeros((batch, cin, h + 2, w + 2), dt)  # its border stays zero
+        self.cols = np.empty((batch, cin, 3, 3, h, w), dt)  # im2col, nnscratch.conv's layout
+        self.out = np.empty((batch, cout, h * w), dt)  # conv then ReLU, in place
+        self.pooled = np.empty((batch, cout, h // 2, w // 2), dt)
+        self.done = np.empty(self.pooled.shape, bool)
+        self.hit = np.empty(self.pooled.shape, bool)
+        self.dout = np.empty((batch, cout, h, w), dt)
+        self.dW = np.empty((batch, cout, cin * 9), dt)
+        self.dcols = np.empty((batch, cin * 9, h * w), dt)
+        self.dxp = np.empty_like(self.xp)
+
+    def _columns(self) -> np.ndarray:
+        cin, h, w = self.size
+        return self.cols.reshape(self.batch, cin * 9, h * w)
+
+    def _activation(self) -> np.ndarray:
+        return self.out.reshape(self.dout.shape)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (batch, cin, h, w) -> (batch, cout, h/2, w/2)``."""
+        cin, h, w = self.size
+        self.xp[:, :, 1:-1, 1:-1] = x.reshape(self.batch, cin, h, w)
         for i in range(3):
             for j in range(3):
-                L["cols"][:, :, i, j] = L["xp"][:, :, i : i + hh, j : j + ww]
-        cols = L["cols"].reshape(batch, cin * 9, hh * ww)
-        out = np.matmul(L["W"].reshape(L["cout"], -1), cols, out=L["out"])
-        out += L["b"][:, None]
-        np.maximum(out, 0, out=out)  # ReLU in place
-        a = out.reshape(batch, L["cout"], hh, ww)
-        tiles = a.reshape(batch, L["cout"], hh // 2, 2, ww // 2, 2)
-        pooled = np.maximum(tiles[:, :, :, 0, :, 0], tiles[:, :, :, 0, :, 1], out=L["pooled"])
+                self.cols[:, :, i, j] = self.xp[:, :, i : i + h, j : j + w]
+        out = np.matmul(self.W.reshape(len(self.W), -1), self._columns(), out=self.out)
+        out += self.b[:, None]
+        np.maximum(out, 0, out=out)
+        return self._pool()
+
+    def _pool(self) -> np.ndarray:
+        # Non-overlapping 2x2 windows: a reshape, then the elementwise maximum of 4 slices.
+        a, pooled = self._activation(), self.pooled
+        tiles = a.reshape(*pooled.shape[:3], 2, pooled.shape[3], 2)
+        np.maximum(tiles[:, :, :, 0, :, 0], tiles[:, :, :, 0, :, 1], out=pooled)
         np.maximum(pooled, tiles[:, :, :, 1, :, 0], out=pooled)
         return np.maximum(pooled, tiles[:, :, :, 1, :, 1], out=pooled)
 
-    def conv_backward(L: dict[str, Any], g: np.ndarray, need_dx: bool) -> np.ndarray | None:
-        cin, hh, ww = L["shape"]
-        a, pooled, done, hit = (
-            L["out"].reshape(batch, L["cout"], hh, ww),
-            L["pooled"],
-            L["done"],
-            L["hit"],
-        )
-        dout = L["dout"]
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        """dL/d(pooled) ``(batch, cout, h/2, w/2)`` -> dL/dx ``(batch, cin, h, w)``; SGD step."""
+        gf = self._unpool_through_relu(g)
+        np.matmul(self.W.reshape(len(self.W), -1).T, gf, out=self.dcols)  # before the update
+        self._sgd(gf)
+        return self._col2im()
+
+    def backward_params(self, g: np.ndarray) -> None:
+        """``backward`` without dL/dx: for the first layer, whose input is the data."""
+        self._sgd(self._unpool_through_relu(g))
+
+    def _sgd(self, gf: np.ndarray) -> None:
+        # dW = sum over images of G_n (cout, h*w) @ cols_n.T; gf is dL/d(conv output).
+        np.matmul(gf, self._columns().transpose(0, 2, 1), out=self.dW)
+        self.W -= LR * self.dW.sum(axis=0).reshape(self.W.shape)
+        self.b -= LR * gf.sum(axis=(0, 2))
+
+    def _unpool_through_relu(self, g: np.ndarray) -> np.ndarray:
+        # Each gradient goes to the first maximum of its window (torch's tie rule); a window
+        # whose maximum is 0 sends nothing, the ReLU's backward fused in.
+        a, pooled, dout = self._activation(), self.pooled, self.dout
+        done, hit = self.done, self.hit
         g = g.reshape(pooled.shape)
-        done[...] = pooled <= 0  # a window whose maximum is 0 sends nothing through ReLU
+        np.less_equal(pooled, 0, out=done)
         for i in range(2):
             for j in range(2):
                 np.equal(a[:, :, i::2, j::2], pooled, out=hit)
                 hit &= ~done
                 np.multiply(g, hit, out=dout[:, :, i::2, j::2])
                 done |= hit
-        gf = dout.reshape(batch, L["cout"], hh * ww)
-        cols = L["cols"].reshape(batch, cin * 9, hh * ww)
-        np.matmul(gf, cols.transpose(0, 2, 1), out=L["dW"])
-        if need_dx:  # with the weights of the forward pass, before the update
-            np.matmul(L["W"].reshape(L["cout"], -1).T, gf, out=L["dcols"])
-        L["W"] -= LR * L["dW"].sum(axis=0).reshape(L["W"].shape)
-        L["b"] -= LR * gf.sum(axis=(0, 2))
-        if not need_dx:
-            return None
-        d = L["dcols"].reshape(batch, cin, 3, 3, hh, ww)
-        dxp = L["dxp"]
+        return dout.reshape(self.out.shape)
+
+    def _col2im(self) -> np.ndarray:
+        # The adjoint of the im2col copies: 9 strided additions.
+        cin, h, w = self.size
+        d, dxp = self.dcols.reshape(self.cols.shape), self.dxp
         dxp[...] = 0
         for i in range(3):
             for j in range(3):
-                dxp[:, :, i : i + hh, j : j + ww] += d[:, :, i, j]
+                dxp[:, :, i : i + h, j : j + w] += d[:, :, i, j]
         return dxp[:, :, 1:-1, 1:-1]
+
+
+class _Linear:
+    """``Linear`` written by hand: trains ``W (out, in)`` and ``b (out,)`` in place."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self.W, self.b = W, b
+        self.x = np.empty(0, W.dtype)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x (batch, ...) -> (batch, out)``, the input flattened first."""
+        self.x = x.reshape(len(x), -1)
+        z = self.x @ self.W.T
+        z += self.b
+        return z
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        """dL/dz ``(batch, out)`` -> dL/dx ``(batch, in)``; SGD step."""
+        dx = g @ self.W  # before the update
+        self.backward_params(g)
+        return dx
+
+    def backward_params(self, g: np.ndarray) -> None:
+        """``backward`` without dL/dx: for the first layer, whose input is the data."""
+        gW, gb = g.T @ self.x, g.sum(axis=0)
+        self.W -= LR * gW
+        self.b -= LR * gb
+
+
+def _ceiling_layers(
+    cfg: dict[str, Any], params: list[np.ndarray], batch: int
+) -> list[_ConvReluPool | _Linear]:
+    """The hand-written layers of ``cfg``'s model on ``params`` (weight, bias, in order)."""
+    _, h, w = cfg["image"]
+    kinds, weights = [spec[0] for spec in cfg["layers"]], iter(params)
+    layers: list[_ConvReluPool | _Linear] = []
+    for i, kind in enumerate(kinds):
+        if kind == "conv":
+            if kinds[i + 1 : i + 3] != ["relu", "pool"]:
+                raise ValueError(f"the hand-written step needs conv, relu, pool; got {kinds}")
+            layers.append(_ConvReluPool(next(weights), next(weights), batch, h, w))
+            h, w = h // 2, w // 2
+        elif kind == "linear":
+            layers.append(_Linear(next(weights), next(weights)))
+    return layers
+
+
+def _softmax_cross_entropy_grad(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """dL/dz of the mean cross-entropy of logits ``z (batch, classes)``, computed in ``z``."""
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    z[np.arange(len(z)), labels] -= 1
+    z /= len(z)
+    return z
+
+
+def numpy_ceiling_steps(
+    cfg: dict[str, Any], params: list[np.ndarray], X: np.ndarray, y: np.ndarray, batch: int
+) -> Callable[[int], None]:
+    """``run(k)``: k SGD steps of ``cfg``'s model written by hand, trains ``params`` in place.
+
+    ``params`` are the weights and biases in layer order (conv ``(O, C, 3, 3)``, linear
+    ``(out, in)``); ``X`` holds images ``(n, C, H, W)``. Every buffer is allocated once; a
+    conv is im2col in the layout ``(N, C*9, H*W)`` and one product per image, its backward
+    col2im as 9 strided additions; a 2x2 pool is a reshape and a max, its backward sends
+    each gradient to the first maximum of its window, fused with the ReLU before it.
+    """
+    layers, slices = _ceiling_layers(cfg, params, batch), _batches(len(X), batch)
 
     def run(k: int) -> None:
         for step in range(k):
             s = slices[step % len(slices)]
-            hs = [X[s]]
-            for L in plan:
-                if L["kind"] == "conv":
-                    hs.append(conv_forward(L, hs[-1]))
-                else:
-                    z = hs[-1].reshape(batch, -1) @ L["W"].T
-                    z += L["b"]
-                    hs.append(z)
-            z = hs.pop()
-            z -= z.max(axis=1, keepdims=True)
-            np.exp(z, out=z)
-            z /= z.sum(axis=1, keepdims=True)
-            z[rows, y[s]] -= 1
-            g = z / batch
-            for j in reversed(range(len(plan))):
-                L, x = plan[j], hs[j]
-                if L["kind"] == "linear":
-                    xf = x.reshape(batch, -1)
-                    gW, gb = g.T @ xf, g.sum(axis=0)
-                    g = g @ L["W"] if j else None
-                    L["W"] -= LR * gW
-                    L["b"] -= LR * gb
-                else:
-                    g = conv_backward(L, g, need_dx=j > 0)
+            h = X[s]
+            for layer in layers:
+                h = layer.forward(h)
+            g = _softmax_cross_entropy_grad(h, y[s])
+            for layer in reversed(layers[1:]):
+                g = layer.backward(g)
+            layers[0].backward_params(g)
 
     return run
 
@@ -296,9 +310,9 @@ def _contestants(
     params = [p.data.copy() for p in fast.parameters()]
     X_images = X.reshape(len(X), *cfg["image"])
     runs = {
-        "nnscratch": nnscratch_cnn_steps(fast, X, y, batch),
-        "nnscratch_reference": nnscratch_cnn_steps(ref, X, y, batch),
-        "torch": torch_cnn_steps(torch_twin(fast), X, y, batch),
+        "nnscratch": nnscratch_steps(fast, X, y, batch),
+        "nnscratch_reference": nnscratch_steps(ref, X, y, batch),
+        "torch": torch_steps(torch_twin(fast), X, y, batch),
         "numpy_ceiling": numpy_ceiling_steps(cfg, params, X_images, y, batch),
     }
     return {name: training_block(run, calibrate(run, seconds), batch) for name, run in runs.items()}

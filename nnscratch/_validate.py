@@ -46,35 +46,43 @@ def as_array(x: object, name: str = "input") -> np.ndarray:
 
 
 def as_batch(
-    x: object, name: str = "input", features: int | None = None, *, owner: object = None
+    x: object,
+    name: str = "input",
+    features: int | None = None,
+    *,
+    owner: object = None,
+    images: bool = False,
 ) -> np.ndarray:
-    """Return ``x`` as a 2-D float batch of shape ``(n, features)``.
+    """Return ``x`` as a 2-D float batch of shape ``(n, features)``, or with ``images`` as a
+    4-D batch of images ``(N, C, H, W)`` with ``C == features`` (channels) when given.
 
     ``owner`` (a layer, say) is named in the error as ``"{name} to {owner!r}"``; the message
     is only built when there is an error.
 
     Raises:
-        ValueError: if ``x`` is not 2-D or its width differs from ``features``.
+        ValueError: if ``x`` has the wrong number of axes or its axis 1 differs from
+            ``features``.
     """
+    ndim = 4 if images else 2
     if owner is not None and not (
-        isinstance(x, np.ndarray) and x.ndim == 2 and (features is None or x.shape[1] == features)
+        isinstance(x, np.ndarray)
+        and x.ndim == ndim
+        and (features is None or x.shape[1] == features)
     ):
         name = f"{name} to {owner!r}"
     arr = as_array(x, name)
-    if arr.ndim != 2:
-        hint = (
-            f" (for one sample use x.reshape(1, -1), shape (1, {arr.shape[0]}))"
-            if arr.ndim == 1
-            else ""
-        )
-        raise ValueError(
-            f"{name} must be a 2-D batch of shape (n, features), got shape {arr.shape}{hint}"
-        )
+    if images:
+        want = f"(N, {'C' if features is None else features}, H, W)"
+        kind, one = f"4-D batch of images {want}", "one image use x[None]"
+        count = f"{features} channels, shape {want}"
+    else:
+        kind, one = "2-D batch of shape (n, features)", "one sample use x.reshape(1, -1)"
+        count = f"{features} features per sample (shape (n, {features}))"
+    if arr.ndim != ndim:
+        hint = f" (for {one}, shape {(1, *arr.shape)})" if arr.ndim == ndim - 1 else ""
+        raise ValueError(f"{name} must be a {kind}, got shape {arr.shape}{hint}")
     if features is not None and arr.shape[1] != features:
-        raise ValueError(
-            f"{name} must have {features} features per sample (shape (n, {features})), "
-            f"got shape {arr.shape}"
-        )
+        raise ValueError(f"{name} must have {count}, got shape {arr.shape}")
     return arr
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._rng import as_generator
-from ._validate import as_array
+from ._validate import as_array, as_batch, as_int
 from .init import float_dtype, init_bias, init_weight
 from .layers import Module, Parameter
 
@@ -29,37 +29,23 @@ __all__ = ["Conv2d", "MaxPool2d", "Unflatten"]
 
 def _pair(value: object, name: str, *, minimum: int) -> tuple[int, int]:
     """``3 -> (3, 3)``, ``(2, 3) -> (2, 3)``; each an int >= ``minimum`` (torch's convention)."""
-    items = value if isinstance(value, (tuple, list)) else (value, value)
-    if len(items) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in items
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
-
-
-def _image_batch(x: object, layer: Module, channels: int | None) -> np.ndarray:
-    """``x`` as a float array of shape ``(N, C, H, W)`` (``C == channels`` when given)."""
-    arr = as_array(x, f"input to {layer!r}")
-    want = "(N, C, H, W)" if channels is None else f"(N, {channels}, H, W)"
-    if arr.ndim != 4:
-        hint = " (for one image use x[None], shape (1, C, H, W))" if arr.ndim == 3 else ""
-        raise ValueError(
-            f"input to {layer!r} must be a 4-D batch of images {want}, got shape {arr.shape}"
-            f"{hint}"
-        )
-    if channels is not None and arr.shape[1] != channels:
-        raise ValueError(
-            f"input to {layer!r} must have {channels} channels, shape {want}, got shape "
-            f"{arr.shape}"
-        )
-    return arr
+    if not isinstance(value, (tuple, list)):
+        size = as_int(value, name, minimum)
+        return size, size
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair (h, w) of ints, got {value!r}")
+    return as_int(value[0], f"{name}[0]", minimum), as_int(value[1], f"{name}[1]", minimum)
 
 
 def _output_size(
-    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+    size: Sequence[int], kernel: tuple[int, int], stride: tuple[int, int]
 ) -> tuple[int, int]:
-    """``(Ho, Wo)`` of a ``kernel`` sliding with ``stride`` over a (padded) ``size``."""
-    return (size[0] - kernel[0]) // stride[0] + 1, (size[1] - kernel[1]) // stride[1] + 1
+    """``(Ho, Wo)`` of a ``kernel`` sliding with ``stride`` over a (padded) ``size (H, W)``.
+
+    ``size`` is a sequence because it is usually the last two entries of an array's shape.
+    """
+    h, w = size
+    return (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
 
 
 def _offset(i: int, j: int, out_size: tuple[int, int], stride: tuple[int, int]) -> tuple:
@@ -173,10 +159,8 @@ class Conv2d(Module):
         dtype: type | np.dtype = np.float64,
         fast: bool = True,
     ) -> None:
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = as_int(in_channels, "in_channels")
+        self.out_channels = as_int(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
         self.stride = _pair(stride, "stride", minimum=1)
         self.padding = _pair(padding, "padding", minimum=0)
@@ -195,8 +179,10 @@ class Conv2d(Module):
     def _check_parameters(self) -> None:
         # A weight assigned by hand with the wrong shape would otherwise fail deep inside
         # NumPy ("shape-mismatch for sum") or, with more output channels, not at all.
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        want = [("weight", shape, "(out, in, kH, kW)")]
+        weight_shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        want: list[tuple[str, tuple[int, ...], str]] = [
+            ("weight", weight_shape, "(out, in, kH, kW)")
+        ]
         if self.bias is not None:
             want.append(("bias", (self.out_channels,), "(out_channels,)"))
         for name, shape, layout in want:
@@ -207,7 +193,7 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, in_channels, H, W) -> (N, out_channels, Ho, Wo)``."""
         self._check_parameters()
-        x = _image_batch(x, self, self.in_channels)
+        x = as_batch(x, "input", self.in_channels, owner=self, images=True)
         kh, kw = self.kernel_size
         xp = _pad(x, self.padding, 0.0)
         if xp.shape[2] < kh or xp.shape[3] < kw:
@@ -235,8 +221,12 @@ class Conv2d(Module):
         self._cache = (cols, xp.shape)
         return out
 
-    def _grads(self, grad_out: object) -> np.ndarray:
-        """Check ``grad_out``, add dW and db to the gradients; return it in the right shape."""
+    def _grads(self, grad_out: object) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Check ``grad_out``, add dW and db to the gradients.
+
+        Returns ``grad_out`` as an array ``(N, out_channels, Ho, Wo)`` and the shape of the
+        padded input of the forward pass, which dL/dx needs.
+        """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
         self._check_parameters()
@@ -255,7 +245,7 @@ class Conv2d(Module):
             self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
         if self.bias is not None:
             self.bias.grad += g.sum(axis=(0, 2, 3))
-        return g
+        return g, padded_shape
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """``grad_out (N, out_channels, Ho, Wo) -> grad_in (N, in_channels, H, W)``.
@@ -264,8 +254,7 @@ class Conv2d(Module):
         summed over batch and positions) into the grads; dL/dx spreads each output's
         gradient back over the patch it read, weighted by the kernel (a full convolution).
         """
-        g = self._grads(grad_out)
-        _, padded_shape = self._cache
+        g, padded_shape = self._grads(grad_out)
         if self.fast:
             # The columns' gradient W.T @ G_n, then col2im: kH*kW strided additions.
             w_flat = self.weight.data.reshape(self.out_channels, -1)
@@ -321,7 +310,7 @@ class MaxPool2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
-        x = _image_batch(x, self, None)
+        x = as_batch(x, "input", owner=self, images=True)
         (ph, pw), (kh, kw) = self.padding, self.kernel_size
         if ph or pw:
             x = _pad(x, self.padding, -np.inf)
@@ -419,9 +408,10 @@ class Unflatten(Module):
     """
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be an int >= 1 (axis 0 is the batch), got {dim!r}")
-        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+        self.dim = as_int(dim, "dim (axis 0 is the batch)")
+        self.unflattened_size = tuple(
+            as_int(s, f"unflattened_size[{i}]") for i, s in enumerate(unflattened_size)
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x)

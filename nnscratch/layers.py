@@ -381,11 +381,18 @@ class Sequential(Module):
         return grad_out
 
     def backward_params(self, grad_out: np.ndarray) -> None:
-        """The same parameter gradients as ``backward``; the first layer skips dL/d(input)."""
-        for layer in reversed(self.layers[1:]):
+        """The same parameter gradients as ``backward``, without dL/d(input).
+
+        Layers in front of the first one with parameters (an ``Unflatten`` before the first
+        ``Conv2d``, say) need no gradient at all, so they are not run; the first layer with
+        parameters skips its dL/d(input) (its ``backward_params``).
+        """
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
+        if first is None:  # no parameters anywhere: no gradient to compute
+            return
+        for layer in reversed(self.layers[first + 1 :]):
             grad_out = layer.backward(grad_out)
-        if self.layers:
-            self.layers[0].backward_params(grad_out)
+        self.layers[first].backward_params(grad_out)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)

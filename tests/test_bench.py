@@ -20,6 +20,17 @@ import nnscratch as nn  # noqa: E402
 from bench import cnn, course, run, throughput  # noqa: E402
 
 TINY = (6, 5, 4, 3)
+# What run.py records about the machine, as the table needs it.
+META = {
+    "date": "today",
+    "cpu": "cpu",
+    "cpus": 2,
+    "threads": 2,
+    "quick": True,
+    "blas_threads": {"numpy": 2, "torch": 2},
+    "numpy": "x",
+    "torch": "y",
+}
 
 
 def test_flop_counts_follow_the_readme():
@@ -143,16 +154,7 @@ def test_measurements_with_tiny_sizes_give_positive_rates(tmp_path):
     assert nbs["count"] == 0 and nbs["total_s"] == 0
 
     results = {
-        "meta": {
-            "date": "today",
-            "cpu": "cpu",
-            "cpus": 2,
-            "threads": 2,
-            "quick": True,
-            "blas_threads": {"numpy": 2, "torch": 2},
-            "numpy": "x",
-            "torch": "y",
-        },
+        "meta": META,
         "throughput": t,
         "scaling": s,
         "import": imp,
@@ -212,14 +214,14 @@ def test_cnn_contestants_train_the_same_model_alike(cfg):
         start = [p.data.copy() for p in model.parameters()]
         if name == "torch":
             twin = cnn.torch_twin(model)
-            cnn.torch_cnn_steps(twin, X, y, cfg["batch"])(4)
+            throughput.torch_steps(twin, X, y, cfg["batch"])(4)
             runs[name] = [p.detach().numpy() for p in twin.parameters()]
         elif name == "numpy_ceiling":
             images = X.reshape(len(X), *cfg["image"])
             cnn.numpy_ceiling_steps(cfg, start, images, y, cfg["batch"])(4)
             runs[name] = start
         else:
-            cnn.nnscratch_cnn_steps(model, X, y, cfg["batch"])(4)
+            throughput.nnscratch_steps(model, X, y, cfg["batch"])(4)
             runs[name] = [p.data for p in model.parameters()]
             assert not any(
                 np.array_equal(a, b.data) for a, b in zip(start, model.parameters(), strict=True)
@@ -235,16 +237,7 @@ def test_cnn_measurement_and_its_rows_in_the_table():
     assert all(v > 0 for v in res[0]["samples_per_s"].values())
     assert res[0]["ratio_vs_torch"]["torch"] == pytest.approx(1.0)
     results = {
-        "meta": {
-            "date": "today",
-            "cpu": "cpu",
-            "cpus": 2,
-            "threads": 2,
-            "quick": True,
-            "blas_threads": {"numpy": 2, "torch": 2},
-            "numpy": "x",
-            "torch": "y",
-        },
+        "meta": META,
         "cnn": res,
     }
     rows = run.targets(results)

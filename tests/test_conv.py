@@ -179,7 +179,11 @@ def test_small_cnn_matches_torch_end_to_end():
 @pytest.mark.parametrize(
     "x, match",
     [
-        (np.ones((2, 3, 8)), r"4-D batch of images \(N, 2, H, W\), got shape \(2, 3, 8\)"),
+        (
+            np.ones((2, 3, 8)),
+            r"4-D batch of images \(N, 2, H, W\), got shape \(2, 3, 8\) "
+            r"\(for one image use x\[None\], shape \(1, 2, 3, 8\)\)",
+        ),
         (np.ones((2, 3, 8, 8)), r"2 channels, shape \(N, 2, H, W\), got shape \(2, 3, 8, 8\)"),
         (np.ones((1, 2, 2, 8)), r"smaller than the 3x3 kernel"),
         (np.array([[[["a"]]]]), r"must contain numbers"),
@@ -191,12 +195,28 @@ def test_conv2d_bad_input_names_expected_and_got(x, match):
 
 
 def test_bad_arguments_and_backward_misuse():
-    with pytest.raises(ValueError, match="kernel_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="kernel_size must be a positive int, got 0"):
         Conv2d(1, 2, 0)
-    with pytest.raises(ValueError, match="stride must be an int >= 1"):
+    with pytest.raises(TypeError, match=r"kernel_size must be an int, got 2.0 \(float\)"):
+        Conv2d(1, 2, 2.0)
+    with pytest.raises(ValueError, match=r"kernel_size must be an int or a pair \(h, w\)"):
+        Conv2d(1, 2, (3, 3, 3))
+    with pytest.raises(ValueError, match=r"stride\[1\] must be a positive int, got 0"):
         Conv2d(1, 2, 3, stride=(1, 0))
+    with pytest.raises(ValueError, match="padding must be a non-negative int, got -1"):
+        Conv2d(1, 2, 3, padding=-1)
+    with pytest.raises(TypeError, match=r"padding\[0\] must be an int, got True"):
+        MaxPool2d(2, padding=(True, 0))
     with pytest.raises(ValueError, match="in_channels must be a positive int"):
         Conv2d(0, 2, 3)
+    with pytest.raises(TypeError, match="out_channels must be an int, got '4'"):
+        Conv2d(1, "4", 3)
+    with pytest.raises(ValueError, match=r"dim \(axis 0 is the batch\) must be a positive int"):
+        Unflatten(0, (1, 8, 8))
+    with pytest.raises(TypeError, match=r"unflattened_size\[1\] must be an int, got 2.5"):
+        Unflatten(1, (1, 2.5))
+    with pytest.raises(ValueError, match=r"input to MaxPool2d.*4-D batch of images \(N, C, H, W\)"):
+        MaxPool2d(2)(np.ones((4, 4)))
     with pytest.raises(ValueError, match="padding must be at most half"):
         MaxPool2d(2, padding=2)
     with pytest.raises(RuntimeError, match="forward before backward"):
@@ -282,3 +302,34 @@ def test_conv2d_weight_of_the_wrong_shape_names_expected_and_given(attr, shape, 
     getattr(conv, attr).data = np.ones(shape)  # changed between forward and backward
     with pytest.raises(ValueError, match=match):
         conv.backward(np.ones((1, 2, 3, 3)))
+
+
+def test_a_cnn_behind_unflatten_trains_its_first_conv_without_dx(monkeypatch):
+    # Sequential.backward_params runs no layer in front of the first Conv2d (the Unflatten)
+    # and calls that conv's parameter-only path: no col2im, the same gradients as backward.
+    rng = np.random.default_rng(12)
+    x, g = rng.normal(size=(4, 64)), rng.normal(size=(4, 10))
+
+    def build() -> Sequential:
+        return Sequential(
+            Unflatten(1, (1, 8, 8)),
+            Conv2d(1, 3, 3, padding=1, rng=0),
+            ReLU(),
+            MaxPool2d(2),
+            Flatten(),
+            Linear(48, 10, rng=1),
+        )
+
+    full, fast = build(), build()
+    full(x)
+    full.backward(g)
+    fast(x)
+
+    def refuse(grad_out: np.ndarray) -> np.ndarray:
+        raise AssertionError("backward ran where backward_params skips it")
+
+    monkeypatch.setattr(fast[0], "backward", refuse)
+    monkeypatch.setattr(fast[1], "backward", refuse)
+    fast.backward_params(g)
+    for a, b in zip(full.parameters(), fast.parameters(), strict=True):
+        np.testing.assert_array_equal(a.grad, b.grad)

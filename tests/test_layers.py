@@ -232,6 +232,64 @@ def test_sequential_forward_backward_chain(rng):
     np.testing.assert_allclose(gx, manual, rtol=1e-12)
 
 
+class _NoBackward(Module):
+    """The identity, with a backward that must not run (and counts its calls to prove it)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        raise AssertionError("backward_params ran a layer in front of every parameter")
+
+
+class _SpyLinear(Linear):
+    """A Linear that records which of its backward methods ran."""
+
+    def __init__(self, in_features: int, out_features: int, rng: int) -> None:
+        super().__init__(in_features, out_features, rng=rng)
+        self.ran: list[str] = []
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self.ran.append("backward")
+        return super().backward(grad_out)
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        self.ran.append("backward_params")
+        super().backward_params(grad_out)
+
+
+def test_sequential_backward_params_skips_the_layers_before_the_first_parameter(rng):
+    # Nothing in front of the first layer with parameters needs a gradient: those layers do
+    # not run, and that layer takes the parameter-only path; the gradients are backward's.
+    x, g = rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    grads = []
+    for method in ("backward", "backward_params"):
+        lead, first = _NoBackward(), _SpyLinear(4, 3, rng=0)
+        inner = Sequential(_NoBackward(), Sequential(_NoBackward(), first))
+        seq = Sequential(lead, inner, Tanh(), Linear(3, 2, rng=1))
+        seq(x)
+        if method == "backward":
+            with pytest.raises(AssertionError, match="in front of every parameter"):
+                seq.backward(g)  # the spy is honest: backward does reach it
+            seq.zero_grad()  # and the gradients of backward, by hand, up to ``first``
+            first.backward(seq[2].backward(seq[3].backward(g)))
+        else:
+            seq.backward_params(g)
+            assert lead.calls == 0 and inner[0].calls == 0 and inner[1][0].calls == 0
+            assert first.ran == ["backward_params"]
+        grads.append([p.grad.copy() for p in seq.parameters()])
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+    no_params = Sequential(_NoBackward(), ReLU())
+    no_params(x)
+    no_params.backward_params(x)  # nothing to compute, nothing run
+    assert no_params[0].calls == 0
+
+
 def test_train_eval_propagate_to_children():
     seq = Sequential(Linear(2, 2), Sequential(Dropout(0.5), ReLU()))
     assert seq.eval() is seq
