@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,19 +22,22 @@ AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 IMPACTS = ("critical", "serious", "moderate", "minor")
 CHROMIUM = "/usr/bin/chromium"
+#: ms: generous, for a loaded 2-core machine (waits are for conditions, never fixed sleeps)
+TIMEOUT = 180_000
 #: Chromium flags: no sandbox (containers and CI run as root), no GPU (headless).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]
 
 
-def axe(page, include: str | None = None, exclude: Iterable[str] = ()) -> list[dict]:
+def axe(page, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[dict]:
     """axe's violations on ``page`` (WCAG 2.0/2.1 A and AA), limited to the elements matching
-    ``include`` (all of the document when ``None``) minus ``exclude``. Each violation is a
-    dict with ``id``, ``impact``, ``help`` and ``nodes`` (their CSS targets and HTML)."""
+    the CSS selectors ``include`` (all of the document when empty) minus ``exclude``. Each
+    violation is a dict with ``id``, ``impact``, ``help`` and ``nodes`` (their CSS targets and
+    HTML)."""
     if not AXE_JS.is_file():
         raise FileNotFoundError(f"{AXE_JS} is missing: run make setup (npm ci in tools/a11y)")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE_JS))
-    context = {"include": [[include]] if include else [["html"]], "exclude": [[e] for e in exclude]}
+    context = {"include": [[i] for i in include] or [["html"]], "exclude": [[e] for e in exclude]}
     return page.evaluate(
         """async ([context, tags]) => {
             const r = await axe.run(context, {runOnly: {type: 'tag', values: tags},
@@ -75,6 +78,7 @@ def audit_site(browser, site: Path) -> dict[str, list[dict]]:
     found = {}
     for mode in ("light", "dark"):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=mode)
+        ctx.set_default_timeout(TIMEOUT)
         page = ctx.new_page()
         for path in site_pages(site):
             page.goto(path.as_uri())
@@ -92,7 +96,7 @@ def _wait_for_maths(page) -> None:
     page.wait_for_function(
         "() => !window.MathJax || !MathJax.startup || !MathJax.startup.promise || "
         "(MathJax.startup.promise.then(() => window.__mjdone = true), window.__mjdone === true)",
-        timeout=120_000,
+        timeout=TIMEOUT,
     )
 
 
@@ -100,6 +104,7 @@ def audit_deck(browser, deck: Path) -> dict[str, list[dict]]:
     """axe on a reveal.js deck: as presented (first slide, controls, slide number), then every
     slide at once in reveal's print layout, where all slides are laid out and visible."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.set_default_timeout(TIMEOUT)
     page = ctx.new_page()
     found = {}
     for view, query in (("presented", ""), ("all slides", "?print-pdf")):

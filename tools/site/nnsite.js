@@ -6,7 +6,8 @@
    - focus returns to the button that opened the search or the chapter list when it closes. */
 (function () {
   "use strict";
-  const MODES = { light: "light", dark: "dark", auto: "same as the system" };
+  // The theme's own words for each mode (its icons' titles, so the name holds what is shown).
+  const MODES = { light: "Light", dark: "Dark", auto: "System Settings" };
 
   function nameColourButtons() {
     const mode = document.documentElement.dataset.mode || "auto";
