@@ -300,7 +300,7 @@ SEARCH_LABEL = re.compile(
 )
 #: The chapter list's expand/collapse toggles are <summary> elements with an icon only.
 UNNAMED_SUMMARY = re.compile(
-    r'(<a class="reference internal" href="[^"]*">([^<]*)</a><details>)<summary>'
+    r'(<a class="[^"]*reference internal[^"]*" href="[^"]*">([^<]*)</a><details[^>]*>)<summary>'
 )
 
 

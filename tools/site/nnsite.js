@@ -2,6 +2,7 @@
    tools/build_site.py). The theme's markup is left as it is; this only adds what it lacks:
    - the colour-mode button says which mode is on;
    - the toolbar buttons keep focus when pressed (the theme drops it);
+   - outputs and wide equations that scroll can be focused, so the keyboard can scroll them;
    - the search page announces how many pages it found;
    - focus returns to the button that opened the search or the chapter list when it closes. */
 (function () {
@@ -68,12 +69,27 @@
     for (const d of document.querySelectorAll("dialog")) d.addEventListener("close", restore);
   }
 
+  function focusableScrollAreas() {
+    // An output wider or taller than its box scrolls; keyboard users scroll it by focusing it.
+    const areas = 'article .cell_output *, article pre, article mjx-container[display="true"]';
+    for (const e of document.querySelectorAll(areas)) {
+      const s = getComputedStyle(e);
+      const scrolls = /(auto|scroll)/.test(s.overflowX + s.overflowY) &&
+        (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight);
+      if (scrolls && !e.hasAttribute("tabindex")) e.tabIndex = 0;
+    }
+  }
+
   function start() {
     nameColourButtons();
     new MutationObserver(nameColourButtons).observe(document.documentElement, {
       attributes: true, attributeFilter: ["data-mode"],
     });
     keepFocusOnToolbarButtons();
+    focusableScrollAreas();
+    // a wide equation scrolls too, once MathJax has drawn it
+    const mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+    if (mj) mj.then(focusableScrollAreas);
     announceSearchCount();
     returnFocusFromDialogs();
   }
