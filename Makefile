@@ -59,13 +59,19 @@ DEV_REQS := $(wildcard requirements-dev.txt)
 # notebook opened, saved and reopened never shows "Error displaying widget".
 LAB_SETTINGS := tools/lab/labconfig/default_setting_overrides.json
 
-$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(HUB_REQS) $(DEV_REQS) $(LAB_SETTINGS)
+# axe-core for the accessibility tests, pinned by tools/a11y/package-lock.json (npm registry),
+# installed into tools/a11y/node_modules; without npm the browser tests say they skip it.
+A11Y_LOCK := tools/a11y/package-lock.json
+
+$(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(HUB_REQS) $(DEV_REQS) $(LAB_SETTINGS) $(A11Y_LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
 	    $(if $(SITE_REQS),-r $(SITE_REQS)) $(if $(HUB_REQS),-r $(HUB_REQS)) $(if $(DEV_REQS),-r $(DEV_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	install -D -m 644 $(LAB_SETTINGS) $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
+	@if command -v npm >/dev/null; then npm ci --prefix tools/a11y --no-audit --no-fund --silent; \
+	  else echo "npm not found: axe-core (tools/a11y) not installed, the accessibility tests skip"; fi
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
 

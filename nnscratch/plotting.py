@@ -2,7 +2,7 @@
 
 matplotlib is imported inside the functions only, so ``import nnscratch`` (and even
 ``import nnscratch.plotting``) stays NumPy-only. Every function draws, never shows: the
-notebook cell ends with ``plt.show()``. Each returns the ``Axes`` (one panel, with an
+notebook cell ends with ``show(alt)``. Each returns the ``Axes`` (one panel, with an
 ``ax=`` argument to draw into an existing one) or the ``Figure`` (several panels).
 
 House style, so that every figure reads the same and stays readable for colour-blind
@@ -26,7 +26,10 @@ Sections (add new functions to the section they belong to, or add a section):
 
 from __future__ import annotations
 
+import base64
+import html
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -61,6 +64,9 @@ __all__ = [
     "plot_gradient_norms",
     "plot_computation_graph",
     "show",
+    "figure_html",
+    "stored_alt",
+    "FIGURE_SCALE",
     "save_figure",
 ]
 
@@ -69,15 +75,17 @@ __all__ = [
 # 1. House style and private helpers
 # =========================================================================================
 
-#: The Okabe-Ito colour cycle (``nnscratch.setup_notebook`` makes it the default): blue, orange,
-#: bluish green, reddish purple, sky blue, vermillion, black.
+#: The colour cycle (``nnscratch.setup_notebook`` makes it the default): the Okabe-Ito hues
+#: (blue, orange, bluish green, reddish purple, vermillion) darkened where needed so that every
+#: series reaches 3:1 against the white figure background (WCAG 1.4.11), and spread in
+#: lightness (CIE L* 45, 61, 29, 37, 53, 0: at least 7.5 apart) so that they stay apart in
+#: greyscale; then black. tests/test_figure_alt.py checks both.
 COLORS: tuple[str, ...] = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
+    "#0070AE",
+    "#C48800",
+    "#004F39",
+    "#8F3768",
+    "#D05C00",
     "#000000",
 )
 #: One marker per class / run, so that series differ in shape as well as colour.
@@ -621,12 +629,12 @@ def plot_images(
             caption,
             fontsize=8,
             fontweight="bold" if wrong else "normal",
-            color=COLORS[5] if wrong else "black",
+            color=COLORS[4] if wrong else "black",
             pad=3,
         )
         for spine in ax.spines.values():
             spine.set_visible(wrong)
-            spine.set_color(COLORS[5])
+            spine.set_color(COLORS[4])
             spine.set_linewidth(2.5)
     if title:
         fig.suptitle(title)
@@ -1297,16 +1305,51 @@ def plot_computation_graph(
 # =========================================================================================
 
 
+#: Stored pixels per CSS pixel: a figure stays sharp at 200 % zoom (and on HiDPI screens).
+FIGURE_SCALE = 2
+#: The class of the ``<img>`` that :func:`show` stores; :func:`stored_alt` looks for it.
+FIGURE_CLASS = "nnscratch-figure"
+_FIGURE_IMG = re.compile(rf'<img class="{FIGURE_CLASS}" alt="([^"]*)"')
+
+
+def figure_html(png: bytes, alt: str) -> str:
+    """The ``<img>`` that :func:`show` stores: ``png`` (drawn at ``FIGURE_SCALE`` pixels per
+    CSS pixel) inline as a data URL, shown at its CSS size, with ``alt`` as its text.
+
+    HTML rather than ``image/png`` because JupyterLab's image renderer drops an ``alt`` given in
+    output metadata; its HTML sanitizer keeps ``<img alt src="data:...">``, and the website
+    (MyST-NB) and the decks (nbconvert) render the same element.
+    """
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("figure_html needs PNG bytes")
+    width, height = (int.from_bytes(png[i : i + 4], "big") // FIGURE_SCALE for i in (16, 20))
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img class="{FIGURE_CLASS}" alt="{html.escape(alt, quote=True)}" '
+        f'width="{width}" height="{height}" src="data:image/png;base64,{data}">'
+    )
+
+
+def stored_alt(output: Mapping[str, Any]) -> str | None:
+    """The description :func:`show` stored in a notebook output (a dict from nbformat), or
+    ``None`` when the output is not a figure shown by :func:`show`."""
+    match = _FIGURE_IMG.search(str(output.get("data", {}).get("text/html", "")))
+    return html.unescape(match.group(1)) if match else None
+
+
 def show(alt: str, fig: Figure | Axes | None = None) -> None:
     """Show a figure in the notebook together with its text alternative, then close it.
 
     ``alt`` says what the figure shows and what to see in it, with the cell's own numbers
-    (``f"Training loss falls from {first:.2f} to {last:.2f} ..."``), not just its title. It is
-    stored with the output, so the notebook, the website and the slides all carry it, and a
-    screen reader reads it. ``fig`` defaults to the current figure; an ``Axes`` means its figure.
-    Use it instead of ``plt.show()`` as the last line of a plotting cell.
+    (``f"Training loss falls from {first:.2f} to {last:.2f} ..."``), not just its title.
+    ``fig`` defaults to the current figure; an ``Axes`` means its figure. Use it instead of
+    ``plt.show()`` as the last line of a plotting cell.
+
+    The output holds ``text/html``, an ``<img>`` whose ``alt`` is the description (see
+    :func:`figure_html`), and ``text/plain``, the description alone. So JupyterLab, the website
+    and the slides show the same picture with the same text to a screen reader, and nbval
+    compares the description while the image bytes are masked (nbval_sanitize.cfg).
     """
-    import base64
     import io
 
     from IPython.display import display
@@ -1319,9 +1362,12 @@ def show(alt: str, fig: Figure | Axes | None = None) -> None:
     if not hasattr(figure, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}")
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    display({"image/png": png, "text/plain": text}, raw=True, metadata={"image/png": {"alt": text}})
+    figure.savefig(buffer, format="png", bbox_inches="tight", dpi=figure.dpi * FIGURE_SCALE)
+    display(
+        {"text/html": figure_html(buffer.getvalue(), text), "text/plain": text},
+        raw=True,
+        metadata={"text/html": {"alt": text}},
+    )
     plt.close(figure)
 
 

@@ -532,3 +532,206 @@ def test_site_dark_mode_switch_works_offline(context, site, shots):
     page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
     page.screenshot(path=str(shots / "site_dark.png"))
     assert not guard.outside, guard.outside
+
+
+# ------------------------------------------------------------------ accessibility (issue 21)
+# axe-core (tools/a11y, pinned on npm) with the WCAG 2.0/2.1 A and AA rules, and keyboard walks.
+# Zero critical or serious violations in the course's own content: every site page in light and
+# dark mode, every deck (as presented, and all slides at once in reveal's print layout), and
+# the notebooks' cells in JupyterLab, where JupyterLab's own chrome (menus, toolbars, file
+# browser) is out of scope: axe is run on the notebook's cells only.
+
+
+def _audit():
+    spec = importlib.util.spec_from_file_location("audit", ROOT / "tools" / "a11y" / "audit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.AXE_JS.is_file():
+        message = f"axe-core is not installed ({module.AXE_JS}): run make setup (needs npm)"
+        if os.environ.get("NNSCRATCH_CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return module
+
+
+def _report(results: dict[str, list[dict]]) -> list[str]:
+    audit = _audit()
+    return [
+        f"{place}: {line}" for place, found in results.items() for line in audit.blocking(found)
+    ]
+
+
+def test_axe_every_site_page_light_and_dark(browser, site):
+    results = _audit().audit_site(browser, site)
+    assert len(results) >= 2 * 20, sorted(results)[:5]
+    assert not _report(results), "\n".join(_report(results)[:20])
+
+
+def test_axe_every_deck_every_slide(browser, site):
+    decks = sorted((site / "slides").glob("*.slides.html"))
+    assert len(decks) >= 12, decks
+    results = {}
+    for deck in decks:
+        results.update(_audit().audit_deck(browser, deck))
+    assert not _report(results), "\n".join(_report(results)[:20])
+
+
+#: The element that has focus: where it is, whether a focus ring shows, what it is.
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  // A control drawn by its child (the chapter list's <summary> draws its chevron): the child.
+  const area = (x) => { const r = x.getBoundingClientRect(); return r.width * r.height; };
+  const box = area(e) > 0 ? e : [...e.querySelectorAll('*')].find(c => area(c) > 0) || e;
+  const s = getComputedStyle(box), r = box.getBoundingClientRect();
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
+               (s.boxShadow && s.boxShadow !== 'none');
+  const hidden = !!e.closest('[aria-hidden="true"], [hidden], section.past, section.future');
+  return {tag: e.tagName, cls: String(e.className), name: e.getAttribute('aria-label') ||
+          e.textContent.trim().slice(0, 40), ring, hidden,
+          maths: !!e.closest('mjx-container'),
+          onscreen: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 &&
+                    r.top < innerHeight && r.left < innerWidth};
+}"""
+
+
+def _tab_walk(page: Page, limit: int = 400) -> list[dict]:
+    """Press Tab until focus comes back round (or ``limit``); what had focus at each stop."""
+    stops, first = [], None
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        try:  # the page scrolls (smoothly) to what has focus: wait until it is in view
+            page.wait_for_function(f"() => ({FOCUSED})()?.onscreen !== false", timeout=5_000)
+        except PlaywrightTimeout:
+            pass
+        here = page.evaluate(FOCUSED)
+        if here is None:
+            continue
+        key = (here["tag"], here["cls"], here["name"])
+        if key == first:
+            break
+        first = first or key
+        stops.append(here)
+    return stops
+
+
+def test_site_keyboard_walk(context, site, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    page.goto((site / "notebooks" / "01_perceptron.html").as_uri())
+    page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 5")
+    page.evaluate("() => MathJax.startup.promise")
+    stops = _tab_walk(page)
+    assert stops, "nothing takes focus"
+    assert not [s for s in stops if s["maths"]], "equations are in the tab order"
+    assert len(stops) < 120, f"{len(stops)} tab stops on one page"
+    unseen = [s for s in stops if not s["ring"] or not s["onscreen"]]
+    assert not unseen, f"focus without a visible ring or off screen: {unseen[:5]}"
+
+    # the colour-mode button keeps focus and says which mode is on
+    button = page.locator(".theme-switch-button").first
+    button.focus()
+    names = set()
+    for _ in range(3):
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_function(
+                "() => document.activeElement.matches('.theme-switch-button')", timeout=5_000
+            )
+        except PlaywrightTimeout:
+            raise AssertionError(f"focus lost to {page.evaluate(FOCUSED)}") from None
+        here = page.evaluate(FOCUSED)
+        names.add(here["name"])
+    assert {n.split(".")[0] for n in names} == {
+        "Colour mode: Light",
+        "Colour mode: Dark",
+        "Colour mode: System Settings",
+    }, names
+
+    # search opens with the keyboard and gives focus back to its button when closed
+    search = page.locator(".search-button__button:visible").first
+    search.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pst-search-dialog[open] input", state="visible")
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => document.activeElement.classList.contains('search-button__button')"
+    )
+    assert "Ctrl" in (search.evaluate("b => b.textContent") or "")
+
+    # the chapter list opens at 200 % zoom on a laptop (below 960 CSS px) and closes again
+    page.set_viewport_size({"width": 700, "height": 900})
+    toggle = page.locator(".primary-toggle:visible").first
+    toggle.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pst-primary-sidebar-modal a[href*='02_forward_pass']", state="visible")
+    page.screenshot(path=str(shots / "site_chapter_list_700px.png"))
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.activeElement.classList.contains('primary-toggle')")
+    assert not guard.outside, guard.outside
+
+
+def test_site_search_announces_how_many_pages_it_found(context, site, serve):
+    ctx, _ = context
+    page = ctx.new_page()
+    page.goto(serve(site) + "/search.html?q=perceptron")
+    status = page.locator("[role=status].nn-search-status")
+    page.wait_for_function(
+        "() => /\\d/.test(document.querySelector('.nn-search-status')?.textContent || '')"
+    )
+    assert "perceptron" in status.text_content().lower() or "found" in status.text_content()
+
+
+def test_deck_keyboard_walk_and_speaker_view(context, site, shots):
+    ctx, guard = context
+    page = ctx.new_page()
+    page.goto((site / "slides" / "01_perceptron.slides.html").as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+    for _ in range(3):  # a few slides in, as a presenter would be
+        page.keyboard.press("ArrowRight")
+    stops = _tab_walk(page, limit=100)
+    assert len(stops) < 20, f"{len(stops)} tab stops: {[s['cls'] for s in stops[:10]]}"
+    bad = [s for s in stops if s["hidden"] or not s["onscreen"] or s["maths"]]
+    assert not bad, f"focus on an off-screen slide or an equation: {bad[:3]}"
+    controls = [s for s in stops if "navigate-" in s["cls"]]
+    assert controls and all(s["ring"] for s in controls), stops
+    page.locator(".reveal .controls .navigate-right").focus()
+    page.screenshot(path=str(shots / "deck_focus_next.png"))
+    with page.expect_popup() as popup_info:
+        page.keyboard.press("s")
+    speaker = popup_info.value
+    speaker.wait_for_selector(".speaker-controls-time")
+    reset = speaker.locator(".speaker-controls-time button.reset-button")
+    stops = _tab_walk(speaker, limit=50)
+    assert any("reset-button" in s["cls"] for s in stops), "the timer reset cannot be reached"
+    reset.focus()
+    assert reset.evaluate("b => getComputedStyle(b).opacity") == "1", "focused but invisible"
+    speaker.screenshot(path=str(shots / "deck_speaker_reset_focused.png"))
+    assert not guard.outside, guard.outside
+
+
+@pytest.mark.parametrize(
+    "name", ["01_perceptron", "07_digits_from_scratch", "11_convolution_from_scratch"]
+)
+def test_axe_course_content_in_jupyterlab(context, lab, shots, name):
+    ctx, guard = context
+    page = ctx.new_page()
+    _open_notebook(page, lab, f"{name}.ipynb")
+    page.wait_for_selector(f"{PANEL} .jp-OutputArea-output")
+    # JupyterLab renders cells lazily (windowing): scroll through so every cell is in the DOM.
+    page.evaluate(
+        """async () => { const s = document.querySelector(
+             '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+           if (!s) return; for (let y = 0; y <= s.scrollHeight; y += 600) {
+             s.scrollTop = y; await new Promise(r => setTimeout(r, 30)); } }"""
+    )
+    figures = page.locator(f"{PANEL} .jp-OutputArea-output img")
+    assert figures.count() >= 1
+    alts = figures.evaluate_all("imgs => imgs.map(i => i.getAttribute('alt') || '')")
+    assert all(len(a.split()) >= 6 for a in alts), [a for a in alts if len(a.split()) < 6][:3]
+    # the course's content: rendered Markdown and outputs (editors, prompts: JupyterLab's chrome)
+    content = [f"{PANEL} .jp-MarkdownOutput", f"{PANEL} .jp-OutputArea"]
+    found = _audit().axe(page, include=content)
+    page.screenshot(path=str(shots / f"lab_axe_{name}.png"))
+    assert not _audit().blocking(found), "\n".join(_audit().blocking(found))
+    assert not guard.outside, guard.outside

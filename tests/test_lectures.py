@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nnscratch import plotting
+
 ROOT = Path(__file__).resolve().parents[1]
 LECTURES = ROOT / "lectures"
 NOTEBOOKS = ROOT / "notebooks"
@@ -218,13 +220,18 @@ def test_notes_after_a_fragment_render_inside_it(tmp_path: Path):
     assert html.notes == ["NOTE-TOKEN"] and html.notes_in_fragment == 1
 
 
+def _is_figure(output) -> bool:
+    """A stored figure: a PNG, or the <img alt> that nnscratch.plotting.show stores."""
+    return "image/png" in output.get("data", {}) or plotting.stored_alt(output) is not None
+
+
 @pytest.mark.parametrize("deck", DECKS, ids=lambda p: p.stem)
 def test_deck_figures_come_from_code_and_outputs_are_stored(deck: Path):
     nb = _read(deck)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code), f"{deck.name} was not executed"
     assert all(o.output_type != "error" for c in code for o in c.outputs)
-    figures = [c for c in code if any("image/png" in o.get("data", {}) for o in c.outputs)]
+    figures = [c for c in code if any(_is_figure(o) for o in c.outputs)]
     assert len(figures) >= 2, f"{deck.name}: expected at least two figures"
     assert any("plotting." in c.source for c in figures), f"{deck.name}: use nnscratch.plotting"
     hidden = [c for c in code if "hide-input" in c.metadata.get("tags", [])]

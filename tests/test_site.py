@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nnscratch import plotting
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE_REQUIREMENTS = ROOT / "requirements-site.txt"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
@@ -87,26 +89,9 @@ def test_installed_site_tools_match_the_pins():
 # ------------------------------------------------------------------ pure helpers
 
 
-def test_figure_titles_are_read_from_the_code():
-    source = (
-        "fig, ax = plt.subplots()\n"
-        "ax.set_title('Loss per epoch')\n"
-        "plotting.plot_decision_boundary(m, X, y, title=f'Depth {d}: boundary')\n"
-        'fig.suptitle("Two   views")\n'
-        "%timeit 1\n"
-    )
-    assert build_site.figure_titles(source) == []  # a magic: not Python, no titles claimed
-    titles = build_site.figure_titles(source.replace("%timeit 1\n", ""))
-    assert titles == ["Loss per epoch", "Depth…: boundary", "Two views"]
-    assert (
-        build_site.alt_text("x = 1", "3. Results", "06 · MLP")
-        == "Figure in “3. Results” (06 · MLP)"
-    )
-
-
-def test_prepare_notebook_drops_widget_views_and_sets_alt_text():
+def test_prepare_notebook_drops_widget_views_and_keeps_the_stored_descriptions():
     view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
-    code = nbformat.v4.new_code_cell("w = explorer()\nax.set_title('Boundary')")
+    code = nbformat.v4.new_code_cell("w = explorer()\nax.set_title('Boundary')\nplt.show()")
     code.outputs = [
         nbformat.v4.new_output(
             "display_data",
@@ -116,12 +101,35 @@ def test_prepare_notebook_drops_widget_views_and_sets_alt_text():
             "display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "F"}
         ),
     ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n## Part"), code])
+    png = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (64).to_bytes(4, "big") * 2
+    alt = "Two crescents of 200 points; the boundary bends between them."
+    shown = nbformat.v4.new_code_cell("show(alt)")
+    shown.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": plotting.figure_html(png, alt), "text/plain": alt}
+        )
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), code, shown])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     out = build_site.prepare_notebook(nb)
     assert "widgets" not in out.metadata
     assert list(out.cells[1].outputs[0]["data"]) == ["text/plain"]
-    assert out.cells[1].metadata["mystnb"]["image"]["alt"] == "Figure: Boundary"
+    # a title is not a description: a figure stored without one says so
+    assert out.cells[1].metadata["mystnb"]["image"]["alt"] == build_site.NO_DESCRIPTION
+    assert plotting.stored_alt(out.cells[2].outputs[0]) == alt
+    assert "mystnb" not in out.cells[2].metadata
+
+
+def test_accessibility_fixes_name_the_search_buttons_and_the_chapter_toggles():
+    page = (
+        '<button class="btn search-button-field search-button__button pst-js-only" '
+        'title="Search" aria-label="Search" data-bs-toggle="tooltip">Search Ctrl+K</button>'
+        '<li><a class="reference internal" href="p/README.html">Final projects</a><details>'
+        '<summary><span class="toctree-toggle"></span></summary></details></li>'
+    )
+    fixed = build_site.accessibility_fixes(page)
+    assert 'aria-label="Search"' not in fixed and "Search Ctrl+K" in fixed
+    assert '<summary aria-label="Sections of Final projects">' in fixed
 
 
 # ------------------------------------------------------------------ the built site

@@ -11,8 +11,9 @@ links, a dark mode and arrow-key navigation with no server. The script
 1. stages a source folder (build/site-src/): the README as the home page, every
    notebooks/NN_*.ipynb in order, projects/ (brief and notebooks), a page linking the
    rendered slide decks and a page with the student edition to download;
-2. gives every figure a text alternative: the titles the cell's code sets
-   (``set_title``, ``suptitle``, ``title=``), else the section the figure sits in;
+2. keeps every figure's text alternative: the description ``nnscratch.plotting.show``
+   stored with it (a figure stored without one is labelled so, and fails
+   tests/test_figure_alt.py);
 3. drops what would need the network: stored widget views (their plain-text
    fallback stays) and the CDN scripts that widgets and Thebe would load; MathJax is
    the vendored copy in lectures/vendor/;
@@ -26,7 +27,6 @@ university web space, ``python -m http.server`` for a room): every link is relat
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib.util
 import json
 import os
@@ -42,12 +42,13 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "site"
-MATHJAX = ROOT / "lectures" / "vendor" / "mathjax" / "es5" / "tex-svg-full.js"
+#: MathJax 3's SVG component and the accessibility components and speech rules its menu loads.
+MATHJAX_DIR = ROOT / "lectures" / "vendor" / "mathjax" / "es5"
+#: The site's own CSS and script (focus rings, names and announcements the theme lacks).
+SITE_ASSETS = Path(__file__).resolve().parent / "site"
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STUDENT_ZIP = "nnscratch-student-edition.zip"
-#: Calls whose first string argument (or ``title=`` keyword) is a figure title.
-TITLE_CALLS = {"set_title", "suptitle", "title"}
 
 CONFIG = {
     "title": "Neural Networks from Scratch",
@@ -70,6 +71,9 @@ CONFIG = {
         "config": {
             "html_static_path": ["_static"],
             "mathjax_path": "mathjax/tex-svg-full.js",
+            # Screen readers read an equation's hidden MathML; in the tab order every equation
+            # was a stop with an invisible focus ring (54 of 135 stops on page 01).
+            "mathjax3_config": {"options": {"menuOptions": {"settings": {"inTabOrder": False}}}},
             "nb_ipywidgets_js": {},
             "html_show_sourcelink": False,
             "html_copy_source": False,
@@ -112,45 +116,9 @@ def project_notebooks(root: Path = ROOT) -> list[Path]:
 
 # ----------------------------------------------------------------------------- figures
 
-
-def figure_titles(source: str) -> list[str]:
-    """The literal titles a cell's code gives its figures, in order of appearance.
-
-    Reads ``ax.set_title("...")``, ``fig.suptitle("...")``, ``plt.title("...")`` and any
-    ``title="..."`` keyword (f-strings keep their literal parts). Code that does not parse
-    (IPython magics) gives no titles.
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-
-    def text(node: ast.AST) -> str | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node.value
-        if isinstance(node, ast.JoinedStr):
-            parts = [v.value for v in node.values if isinstance(v, ast.Constant)]
-            return "…".join(p.strip() for p in parts if p.strip()) or None
-        return None
-
-    titles: list[str] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-        candidates = [k.value for k in node.keywords if k.arg == "title"]
-        if name in TITLE_CALLS and node.args:
-            candidates.insert(0, node.args[0])
-        titles += [t for t in map(text, candidates) if t]
-    return list(dict.fromkeys(" ".join(t.split()) for t in titles))
-
-
-def alt_text(cell_source: str, section: str, notebook_title: str) -> str:
-    """A figure's text alternative: its titles, else where it sits in the notebook."""
-    titles = figure_titles(cell_source)
-    if titles:
-        return "Figure: " + "; ".join(titles)
-    return f"Figure in “{section or notebook_title}” ({notebook_title})"
+#: The alt text of a figure stored without ``show(alt)`` (tests/test_figure_alt.py fails for it):
+#: an honest label rather than a title or a file name posing as a description.
+NO_DESCRIPTION = "Figure without a stored description"
 
 
 def _heading(markdown: str) -> str | None:
@@ -161,16 +129,13 @@ def _heading(markdown: str) -> str | None:
 
 
 def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Set alt text on every figure and drop stored widget views and widget state."""
+    """Drop stored widget views and widget state; label figures stored without a description.
+
+    A figure shown with ``nnscratch.plotting.show`` is an ``<img alt>`` in ``text/html`` that
+    MyST-NB puts on the page as it is: the site says what JupyterLab and the decks say.
+    """
     nb.metadata.pop("widgets", None)
-    title = section = ""
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            heading = _heading(cell.source)
-            if heading:
-                title = title or heading
-                section = heading
-            continue
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
@@ -179,9 +144,7 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 del data[WIDGET_VIEW]
         if any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
                for o in cell.get("outputs", [])):  # fmt: skip
-            cell.metadata.setdefault("mystnb", {})["image"] = {
-                "alt": alt_text(cell.source, section, title)
-            }
+            cell.metadata.setdefault("mystnb", {})["image"] = {"alt": NO_DESCRIPTION}
     return nb
 
 
@@ -196,13 +159,10 @@ def stage(src: Path, decks: list[Path], *, student_zip: bool) -> list[str]:
     """Write the Jupyter Book source folder ``src``; return the table of contents entries."""
     if src.exists():
         shutil.rmtree(src)
-    (src / "_static" / "mathjax").mkdir(parents=True)
-    shutil.copy2(MATHJAX, src / "_static" / "mathjax" / MATHJAX.name)
-    (src / "_static" / "nnsite.css").write_text(
-        "/* figures keep their aspect ratio and never overflow the text column */\n"
-        ".cell_output img { max-width: 100%; height: auto; }\n",
-        encoding="utf-8",
-    )
+    (src / "_static").mkdir(parents=True)
+    shutil.copytree(MATHJAX_DIR, src / "_static" / "mathjax")
+    for asset in ("nnsite.css", "nnsite.js"):
+        shutil.copy2(SITE_ASSETS / asset, src / "_static" / asset)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(readme, encoding="utf-8")
 
@@ -266,6 +226,7 @@ def stage(src: Path, decks: list[Path], *, student_zip: bool) -> list[str]:
     (src / "_toc.yml").write_text("\n".join(toc) + "\n", encoding="utf-8")
     config = json.loads(json.dumps(CONFIG))
     config["sphinx"]["config"]["html_css_files"] = ["nnsite.css"]
+    config["sphinx"]["config"]["html_js_files"] = ["nnsite.js"]
     # YAML is a superset of JSON: the config needs no YAML writer.
     (src / "_config.yml").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return chapters + projects
@@ -332,10 +293,31 @@ def _once(pattern: re.Pattern, text: str) -> str:
     return pattern.sub(keep_first, text)
 
 
+#: The theme's search buttons are named "Search" while they show "Search Ctrl+K" (WCAG 2.5.3):
+#: without the aria-label their name is what they show.
+SEARCH_LABEL = re.compile(
+    r'(<button class="[^"]*search-button__button[^"]*"[^>]*?) aria-label="Search"'
+)
+#: The chapter list's expand/collapse toggles are <summary> elements with an icon only.
+UNNAMED_SUMMARY = re.compile(
+    r'(<a class="[^"]*reference internal[^"]*" href="[^"]*">([^<]*)</a><details[^>]*>)<summary>'
+)
+
+
+def accessibility_fixes(text: str) -> str:
+    """Name the controls the theme leaves unnamed or misnamed (see SEARCH_LABEL and
+    UNNAMED_SUMMARY)."""
+    text = SEARCH_LABEL.sub(r"\1", text)
+    return UNNAMED_SUMMARY.sub(
+        lambda m: f'{m.group(1)}<summary aria-label="Sections of {m.group(2).strip()}">', text
+    )
+
+
 def postprocess_html(html_dir: Path) -> int:
     """Remove Thebe's network hooks and a second MathJax script (Sphinx and MyST-NB each add
-    one; loading it twice is an error), and give any ``<img>`` still without a real text
-    alternative (Sphinx uses the file path) one from its page title.
+    one; loading it twice is an error), apply :func:`accessibility_fixes`, and give any
+    ``<img>`` still without a real text alternative (Sphinx uses the file path) one from its
+    page title.
 
     Returns how many images were changed (0 when MyST-NB set them all).
     """
@@ -343,6 +325,7 @@ def postprocess_html(html_dir: Path) -> int:
     img = re.compile(r"<img\b[^>]*>")
     for page in html_dir.rglob("*.html"):
         text = _once(MATHJAX_TAG, THEBE_TAGS.sub("", page.read_text(encoding="utf-8")))
+        text = accessibility_fixes(text)
         title = re.search(r"<title>(.*?)</title>", text, re.S)
         label = f"Figure in “{title.group(1).strip() if title else page.stem}”"
 

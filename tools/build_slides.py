@@ -14,8 +14,8 @@ Code cells tagged ``hide-input`` show their output only. The same render by hand
         --TagRemovePreprocessor.enabled=True --TagRemovePreprocessor.remove_input_tags=hide-input \
         --no-prompt --output-dir build/slides lectures/01_perceptron.ipynb
 
-(then copy lectures/vendor/reveal.js and lectures/vendor/mathjax/es5/tex-svg-full.js beside it,
-which this script does for you).
+(then copy lectures/vendor/reveal.js and lectures/vendor/mathjax/es5/ beside it, take the cells
+out of the tab order and make the speaker view's timer reset a button, which this script does).
 """
 
 from __future__ import annotations
@@ -74,13 +74,38 @@ def slides_config() -> Config:
     return c
 
 
+#: The speaker view's timer reset is a ``<span>`` that only a mouse can reach: make it a button
+#: (a click on it still reaches the timer's own click handler) that shows when focused.
+SPEAKER_VIEW_FIXES = (
+    (
+        '<span class=\\"reset-button\\">Click to Reset</span>',
+        '<button type=\\"button\\" class=\\"reset-button\\">Reset timer</button>',
+    ),
+    (
+        ".speaker-controls-time:hover .reset-button {",
+        ".speaker-controls-time:hover .reset-button,\\n\\t\\t\\t\\t"
+        ".speaker-controls-time .reset-button:focus-visible {",
+    ),
+)
+#: nbconvert puts every cell's input and output wrapper in the tab order (178 stops in deck 01,
+#: most on slides that are off screen); they hold nothing to operate.
+CELL_TAB_STOP = re.compile(r'(class="jp-Cell-(?:input|output)Wrapper") tabindex="0"')
+
+
 def copy_assets(out_dir: Path) -> None:
-    """Copy the vendored reveal.js folder and the MathJax component next to the HTML files."""
+    """Copy the vendored reveal.js folder and MathJax (its SVG component and the accessibility
+    components and speech rules its menu loads) next to the HTML files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copytree(VENDOR / "reveal.js", out_dir / REVEAL_PREFIX, dirs_exist_ok=True)
+    notes = out_dir / REVEAL_PREFIX / "plugin" / "notes" / "notes.js"
+    text = notes.read_text(encoding="utf-8")
+    for old, new in SPEAKER_VIEW_FIXES:
+        if old not in text:
+            raise SystemExit(f"{notes}: the speaker view changed upstream, {old!r} not found")
+        text = text.replace(old, new)
+    notes.write_text(text, encoding="utf-8")
     target = out_dir / MATHJAX_URL
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(VENDOR / "mathjax" / "es5" / "tex-svg-full.js", target)
+    shutil.copytree(VENDOR / "mathjax" / "es5", target.parent, dirs_exist_ok=True)
 
 
 def check_executed(nb: nbformat.NotebookNode, deck: Path) -> None:
@@ -99,6 +124,7 @@ def render_deck(deck: Path, out_dir: Path, exporter: SlidesExporter | None = Non
     nb = nbformat.read(deck, as_version=4)
     check_executed(nb, deck)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": deck.stem}})
+    body = CELL_TAB_STOP.sub(r"\1", body)
     out = out_dir / f"{deck.stem}.slides.html"
     out.write_text(body, encoding="utf-8")
     return out

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nnscratch.plotting import stored_alt
+
 from .rubric import Criterion, Rubric, Section
 
 __all__ = [
@@ -293,7 +295,8 @@ def figure_cells(nb: Any) -> list[int]:
             continue
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if out.get("output_type") != "stream" else {}
-            if any(mime in data for mime in _FIGURE_MIMES):
+            # nnscratch.plotting.show stores a figure as an <img> in text/html (with its alt)
+            if any(mime in data for mime in _FIGURE_MIMES) or stored_alt(out) is not None:
                 found.append(index)
     return found
 
