@@ -466,15 +466,10 @@ def test_deck_from_disk_typesets_maths_loads_figures_and_shows_notes(context, de
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    if importlib.util.find_spec("jupyter_book") is None:
-        message = "site tools not installed (pip install -r requirements-site.txt)"
-        if os.environ.get("NNSCRATCH_CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    out = tmp_path_factory.mktemp("site") / "site"
-    _tool("build_site").build(out, student=False)
-    return out
+def site(course_site: Path) -> Path:
+    """The course website, built once per test session (tests/conftest.py) and shared with
+    tests/test_site.py."""
+    return course_site
 
 
 def _figures_loaded(page: Page) -> list:
