@@ -356,7 +356,7 @@ def test_grading_works_from_tmp_with_spaces_on_a_read_only_code_tree(tmp_path: P
     # bubblewrap mounts the whole relocated tree read-only for the grader itself
     read_only = ["bwrap", "--dev-bind", "/", "/", "--ro-bind", str(root), str(root), "--"]
     done = subprocess.run(
-        [*read_only, str(python), "-m", "nnscratch", "grade", str(subs), "--rubric",
+        [*read_only, str(python), "-m", "nnscratch_tools", "grade", str(subs), "--rubric",
          str(root / "repo" / "projects" / "rubric.yml"), "--out", str(tmp_path / "out"),
          "--timeout", str(TIMEOUT), "--jobs", "1"],
         capture_output=True, text=True, timeout=900, cwd=root / "repo",

@@ -92,7 +92,7 @@ def _pod_command(job: dict, subs: Path, grades: Path, index: int) -> list[str]:
             arg = arg.replace(inside, here)
         out.append(arg)
     assert out[:2] == ["nnscratch", "grade"]
-    return [sys.executable, "-m", "nnscratch", *out[1:]]
+    return [sys.executable, "-m", "nnscratch_tools", *out[1:]]
 
 
 def _class(subs: Path) -> None:

@@ -277,7 +277,7 @@ def _grade_locally(subs: Path, out: Path, rubric: Path) -> dict[str, dict[str, s
     from nnscratch_tools.grading.names import csv_cell
 
     done = subprocess.run(
-        [sys.executable, "-m", "nnscratch", "grade", str(subs), "--rubric", str(rubric),
+        [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(rubric),
          "--out", str(out), "--jobs", "2"],
         capture_output=True, text=True, timeout=1800, cwd=REPO,
     )  # fmt: skip

@@ -246,7 +246,7 @@ def build_student_zip(target: Path, work: Path) -> Path:
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "release",
             "--source",
             str(ROOT),
