@@ -92,7 +92,7 @@ def _pod_command(job: dict, subs: Path, grades: Path, index: int) -> list[str]:
             arg = arg.replace(inside, here)
         out.append(arg)
     assert out[:2] == ["nnscratch", "grade"]
-    return [sys.executable, "-m", "nnscratch", *out[1:]]
+    return [sys.executable, "-m", "nnscratch_tools", *out[1:]]
 
 
 def _class(subs: Path) -> None:
@@ -129,6 +129,23 @@ def _without_wall_time(path: Path) -> str:
     return buffer.getvalue()
 
 
+def _grade_argv(subs: Path, out: Path, *extra: str) -> list[str]:
+    """`nnscratch grade` of ``subs`` into ``out`` with the project rubric and TIMEOUT."""
+    return [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(RUBRIC),
+            "--out", str(out), "--timeout", str(TIMEOUT), *extra]  # fmt: skip
+
+
+def _side_by_side(commands: list[tuple[list[str], dict | None]]) -> None:
+    """Start every command at once (as a Job starts its pods), wait, assert each succeeded."""
+    procs = [
+        subprocess.Popen(argv, cwd=REPO, env={**os.environ, **(env or {})}, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for argv, env in commands
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=900)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), outputs
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One single run, and the Job's N shards run side by side, each with its index."""
@@ -140,43 +157,15 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("shards")
     subs = root / "submissions"
     _class(subs)
-    single = _run(
-        [
-            sys.executable,
-            "-m",
-            "nnscratch",
-            "grade",
-            str(subs),
-            "--rubric",
-            str(RUBRIC),
-            "--out",
-            str(root / "single"),
-            "--jobs",
-            "2",
-            "--timeout",
-            str(TIMEOUT),
-        ]
-    )
-    assert single.returncode == 0, single.stdout + single.stderr
+    single = _grade_argv(subs, root / "single", "--jobs", "2")
     job = _job()
     n = job["spec"]["completions"]
-    procs = []
-    for k in range(n):
-        argv = [
-            *_pod_command(job, subs, root / "grades", k),
-            "--jobs",
-            "1",
-            "--timeout",
-            str(TIMEOUT),
-        ]
-        env = {**os.environ, "JOB_COMPLETION_INDEX": str(k)}
-        procs.append(
-            subprocess.Popen(
-                argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-        )
-    outputs = [p.communicate(timeout=900)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0] * n, outputs
+    pods = [
+        ([*_pod_command(job, subs, root / "grades", k), "--jobs", "1", "--timeout", str(TIMEOUT)],
+         {"JOB_COMPLETION_INDEX": str(k)})
+        for k in range(n)
+    ]  # fmt: skip
+    _side_by_side([(single, None), *pods])  # the single run too: they share nothing
     shards = [root / "grades" / f"shard-{k}" for k in range(n)]
     return {"root": root, "subs": subs, "single": root / "single", "shards": shards, "n": n}
 
@@ -187,7 +176,7 @@ def test_combined_shards_equal_one_run(graded: dict, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "grade",
             "--combine",
             *map(str, graded["shards"]),
@@ -223,27 +212,10 @@ def test_each_shard_holds_its_share(graded: dict) -> None:
 def test_more_shards_than_students(graded: dict, tmp_path: Path) -> None:
     """N = 9 > 6 entries: some shards are empty, the combination is still the class."""
     n, subs = 9, graded["subs"]
-    for k in range(n):
-        done = _run(
-            [
-                sys.executable,
-                "-m",
-                "nnscratch",
-                "grade",
-                str(subs),
-                "--rubric",
-                str(RUBRIC),
-                "--shard",
-                f"{k}/{n}",
-                "--out",
-                str(tmp_path / f"g{k}"),
-                "--jobs",
-                "1",
-                "--timeout",
-                str(TIMEOUT),
-            ]
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    _side_by_side(  # as the Job's pods would, all at once
+        [(_grade_argv(subs, tmp_path / f"g{k}", "--shard", f"{k}/{n}", "--jobs", "1"), None)
+         for k in range(n)]
+    )  # fmt: skip
     combined = combine([tmp_path / f"g{k}" for k in range(n)], tmp_path / "all")
     assert _without_wall_time(combined) == _without_wall_time(graded["single"] / "grades.csv")
 
@@ -293,7 +265,7 @@ def test_tampered_shards_are_refused(graded: dict, tmp_path: Path, path: str, ed
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "grade",
             "--combine",
             *map(str, shards),
