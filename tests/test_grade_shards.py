@@ -129,23 +129,6 @@ def _without_wall_time(path: Path) -> str:
     return buffer.getvalue()
 
 
-def _grade_argv(subs: Path, out: Path, *extra: str) -> list[str]:
-    """`nnscratch grade` of ``subs`` into ``out`` with the project rubric and TIMEOUT."""
-    return [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(RUBRIC),
-            "--out", str(out), "--timeout", str(TIMEOUT), *extra]  # fmt: skip
-
-
-def _side_by_side(commands: list[tuple[list[str], dict | None]]) -> None:
-    """Start every command at once (as a Job starts its pods), wait, assert each succeeded."""
-    procs = [
-        subprocess.Popen(argv, cwd=REPO, env={**os.environ, **(env or {})}, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for argv, env in commands
-    ]  # fmt: skip
-    outputs = [p.communicate(timeout=900)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0] * len(procs), outputs
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One single run, and the Job's N shards run side by side, each with its index."""
@@ -157,15 +140,43 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("shards")
     subs = root / "submissions"
     _class(subs)
-    single = _grade_argv(subs, root / "single", "--jobs", "2")
+    single = _run(
+        [
+            sys.executable,
+            "-m",
+            "nnscratch_tools",
+            "grade",
+            str(subs),
+            "--rubric",
+            str(RUBRIC),
+            "--out",
+            str(root / "single"),
+            "--jobs",
+            "2",
+            "--timeout",
+            str(TIMEOUT),
+        ]
+    )
+    assert single.returncode == 0, single.stdout + single.stderr
     job = _job()
     n = job["spec"]["completions"]
-    pods = [
-        ([*_pod_command(job, subs, root / "grades", k), "--jobs", "1", "--timeout", str(TIMEOUT)],
-         {"JOB_COMPLETION_INDEX": str(k)})
-        for k in range(n)
-    ]  # fmt: skip
-    _side_by_side([(single, None), *pods])  # the single run too: they share nothing
+    procs = []
+    for k in range(n):
+        argv = [
+            *_pod_command(job, subs, root / "grades", k),
+            "--jobs",
+            "1",
+            "--timeout",
+            str(TIMEOUT),
+        ]
+        env = {**os.environ, "JOB_COMPLETION_INDEX": str(k)}
+        procs.append(
+            subprocess.Popen(
+                argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+        )
+    outputs = [p.communicate(timeout=900)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0] * n, outputs
     shards = [root / "grades" / f"shard-{k}" for k in range(n)]
     return {"root": root, "subs": subs, "single": root / "single", "shards": shards, "n": n}
 
@@ -212,10 +223,27 @@ def test_each_shard_holds_its_share(graded: dict) -> None:
 def test_more_shards_than_students(graded: dict, tmp_path: Path) -> None:
     """N = 9 > 6 entries: some shards are empty, the combination is still the class."""
     n, subs = 9, graded["subs"]
-    _side_by_side(  # as the Job's pods would, all at once
-        [(_grade_argv(subs, tmp_path / f"g{k}", "--shard", f"{k}/{n}", "--jobs", "1"), None)
-         for k in range(n)]
-    )  # fmt: skip
+    for k in range(n):
+        done = _run(
+            [
+                sys.executable,
+                "-m",
+                "nnscratch_tools",
+                "grade",
+                str(subs),
+                "--rubric",
+                str(RUBRIC),
+                "--shard",
+                f"{k}/{n}",
+                "--out",
+                str(tmp_path / f"g{k}"),
+                "--jobs",
+                "1",
+                "--timeout",
+                str(TIMEOUT),
+            ]
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
     combined = combine([tmp_path / f"g{k}" for k in range(n)], tmp_path / "all")
     assert _without_wall_time(combined) == _without_wall_time(graded["single"] / "grades.csv")
 
