@@ -144,7 +144,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "grade",
             str(subs),
             "--rubric",
@@ -187,7 +187,7 @@ def test_combined_shards_equal_one_run(graded: dict, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "grade",
             "--combine",
             *map(str, graded["shards"]),
@@ -228,7 +228,7 @@ def test_more_shards_than_students(graded: dict, tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "nnscratch",
+                "nnscratch_tools",
                 "grade",
                 str(subs),
                 "--rubric",
@@ -293,7 +293,7 @@ def test_tampered_shards_are_refused(graded: dict, tmp_path: Path, path: str, ed
         [
             sys.executable,
             "-m",
-            "nnscratch",
+            "nnscratch_tools",
             "grade",
             "--combine",
             *map(str, shards),

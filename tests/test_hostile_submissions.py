@@ -865,8 +865,8 @@ def test_labels_identify_students_and_merge_refuses_a_bare_name(
         for name in [n for n in names if n not in BOBS] + ["bob", *BOBS[1:]]:
             writer.writerow([name, *(["1"] * len(rubric.manual))])
     done = subprocess.run(
-        [sys.executable, "-m", "nnscratch_tools", "grade", "--merge", str(manual), "--out", str(out),
-         "--rubric", str(graded["rubric"])],
+        [sys.executable, "-m", "nnscratch_tools", "grade", "--merge", str(manual),
+         "--out", str(out), "--rubric", str(graded["rubric"])],
         capture_output=True, text=True, timeout=300, cwd=REPO,
     )  # fmt: skip
     assert done.returncode == 2 and "'bob' is ambiguous" in done.stderr, done.stderr

@@ -239,6 +239,37 @@ def _tie_answers(x: np.ndarray, g: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def _maxpool_mistake(x: np.ndarray, g: np.ndarray, got: np.ndarray) -> str | None:
+    """The typical mistake that gives ``got`` as dL/dx of 2x2 max-pooling of ``x (H, W)``
+    with ``grad_out = g (H/2, W/2)``, in words for the student; None if it is none of them."""
+    up = np.kron(g, np.ones((2, 2)))
+    if _same(got, up / 4):
+        return ("the gradient is spread evenly over each window: that is average "
+            "pooling. Only the pixel that won the max changed the output")
+    ties = _tie_answers(x, g)
+    if _same(got, ties["every"]) or _same(got, ties["split"]):
+        how = "to every one of them" if _same(got, ties["every"]) else "shared among them"
+        return (f"in a window whose maximum is tied, your gradient goes {how}. The "
+            "output took its value from one pixel: like torch, give the whole "
+            "gradient to the first maximum in reading order (section 5)")
+    if _same(got, ties["last"]):
+        return ("in a window whose maximum is tied, your gradient goes to the last of "
+            "the tied pixels; like torch, give it to the first one in reading order")
+    if _same(got, ties["column"]):
+        return ("in a window whose maximum is tied, your gradient goes to the first "
+            "tied pixel when reading column by column; torch reads the window row "
+            "by row (left to right, then the next row)")
+    if _same(got, up):
+        return "every pixel of a window gets the gradient: only the maximum one should"
+    if _same(got, _pool_backward(-x, g)):
+        return "the gradient goes to the smallest pixel of each window, not the largest"
+    if np.count_nonzero(got) <= g.size and close(got.sum(), g.sum()):
+        return ("one pixel per window gets the gradient, but not always the one holding "
+            "the window's maximum: check how the winner's position inside the "
+            "window becomes a row and a column of x")
+    return None
+
+
 def check_maxpool_backward(fn: object) -> None:
     """Check your ``maxpool_backward(x, grad_out)``: dL/dx of 2x2 max-pooling with stride 2 of
     one image ``x (H, W)`` (H and W even), given ``grad_out (H/2, W/2)``. Compared with the
@@ -270,31 +301,8 @@ def check_maxpool_backward(fn: object) -> None:
         want = _pool_backward(x, g)
         if _same(got, want):
             continue
-        up = np.kron(g, np.ones((2, 2)))
-        if _same(got, up / 4):
-            fail(name, "the gradient is spread evenly over each window: that is average "
-                       "pooling. Only the pixel that won the max changed the output")
-        ties = _tie_answers(x, g)
-        if _same(got, ties["every"]) or _same(got, ties["split"]):
-            how = "to every one of them" if _same(got, ties["every"]) else (
-                "shared among them")
-            fail(name, f"in a window whose maximum is tied, your gradient goes {how}. The "
-                       "output took its value from one pixel: like torch, give the whole "
-                       "gradient to the first maximum in reading order (section 5)")
-        if _same(got, ties["last"]):
-            fail(name, "in a window whose maximum is tied, your gradient goes to the last of "
-                       "the tied pixels; like torch, give it to the first one in reading order")
-        if _same(got, ties["column"]):
-            fail(name, "in a window whose maximum is tied, your gradient goes to the first "
-                       "tied pixel when reading column by column; torch reads the window row "
-                       "by row (left to right, then the next row)")
-        if _same(got, up):
-            fail(name, "every pixel of a window gets the gradient: only the maximum one should")
-        if _same(got, _pool_backward(-x, g)):
-            fail(name, "the gradient goes to the smallest pixel of each window, not the largest")
-        if np.count_nonzero(got) <= g.size and close(got.sum(), g.sum()):
-            fail(name, "one pixel per window gets the gradient, but not always the one holding "
-                       "the window's maximum: check how the winner's position inside the "
-                       "window becomes a row and a column of x")
+        mistake = _maxpool_mistake(x, g, got)
+        if mistake is not None:
+            fail(name, mistake)
         fail(name, f"the gradient for x of shape {shape} is wrong")
     passed(name, f"{len(cases)} images, non-square ones and tied windows included")

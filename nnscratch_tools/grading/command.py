@@ -24,8 +24,18 @@ import argparse
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .grader import Submission, SubmissionResult
+    from .report import GradesWriter
+    from .rubric import Rubric
+    from .sandbox import Limits
+
+    #: ``(k, N)``, this shard's entries and the whole class's; all None without --shard
+    Sharding = tuple[tuple[int, int] | None, list[Submission] | None, list[Submission] | None]
 
 __all__ = ["add_parser", "run"]
 
@@ -127,62 +137,67 @@ UNSAFE_WARNING = (
 )
 
 
-def _grade(args: argparse.Namespace) -> int:
-    from . import Limits, grade_all, load_rubric
-    from .report import GradesWriter
-    from .sandbox import sandbox_problem
-    from .shown import terminal
+def rubric_limits(rubric: Rubric, **overrides: float | None) -> Limits:
+    """The rubric's ``limits``, each override that is not None taking precedence.
 
-    rubric_path = Path(args.rubric or DEFAULT_RUBRIC)
-    rubric = load_rubric(rubric_path)
+    The values come from YAML, so a count may be written as a float; ``Limits`` checks that
+    each one is a positive number.
+    """
+    from . import Limits
+
     settings: dict[str, Any] = dict(rubric.limits)
-    if args.timeout is not None:
-        settings["timeout_s"] = args.timeout
-    if args.memory_mb is not None:
-        settings["memory_mb"] = args.memory_mb
-    limits = Limits(**settings)
-    if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    return Limits(**settings)
+
+
+def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The resolved submissions and output folders; ValueError if they overlap."""
     subs, out = Path(args.submissions).resolve(), Path(args.out).resolve()
     if not subs.is_dir():
         raise ValueError(f"submissions folder {args.submissions} does not exist or is not a folder")
     if out == subs or out.is_relative_to(subs) or subs.is_relative_to(out):
         raise ValueError("--out must be outside the submissions folder (and not contain it)")
+    return subs, out
+
+
+def _sandbox_refusal(args: argparse.Namespace) -> str | None:
+    """Why grading must not start (no sandbox and no --unsafe-no-sandbox), else None."""
+    from .sandbox import sandbox_problem
+
     if args.unsafe_no_sandbox:
         print(UNSAFE_WARNING, file=sys.stderr)
-    else:
-        problem = sandbox_problem()
-        if problem is not None:
-            print(
-                f"error: refusing to grade: no sandbox is available ({problem}). Student "
-                "notebooks are untrusted code; nnscratch grade runs each one inside a "
-                "bubblewrap sandbox. Install bubblewrap, or grade inside a disposable "
-                "virtual machine and pass --unsafe-no-sandbox (read what it means in "
-                "projects/README.md).",
-                file=sys.stderr,
-            )
-            return 2
-    jobs = args.jobs or os.cpu_count() or 1
-    shard = mine = None
-    if args.shard is not None:
-        from .grader import discover_submissions
-        from .shards import parse_shard, select_shard
-
-        shard = parse_shard(args.shard)
-        everyone = discover_submissions(subs)
-        mine = select_shard(everyone, *shard)
-        print(f"shard {shard[0]} of {shard[1]}: {len(mine)} of {len(everyone)} entries")
-    print(
-        f"grading {args.submissions} with {rubric_path}: timeout {limits.timeout_s:g} s, "
-        f"memory {limits.memory_mb} MiB, {jobs} at a time, "
-        + ("NO SANDBOX" if args.unsafe_no_sandbox else "each in its own bubblewrap sandbox"),
-        flush=True,
+        return None
+    problem = sandbox_problem()
+    if problem is None:
+        return None
+    return (
+        f"error: refusing to grade: no sandbox is available ({problem}). Student "
+        "notebooks are untrusted code; nnscratch grade runs each one inside a "
+        "bubblewrap sandbox. Install bubblewrap, or grade inside a disposable "
+        "virtual machine and pass --unsafe-no-sandbox (read what it means in "
+        "projects/README.md)."
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    writer = GradesWriter(rubric, args.out)
-    auto = sum(c.points for c in rubric.automatic)
 
-    def show(result: Any) -> None:
+
+def _shard_of(args: argparse.Namespace, subs: Path) -> Sharding:
+    """``(shard, mine, everyone)`` for ``--shard k/N``; three Nones without it."""
+    if args.shard is None:
+        return None, None, None
+    from .grader import discover_submissions
+    from .shards import parse_shard, select_shard
+
+    shard = parse_shard(args.shard)
+    everyone = discover_submissions(subs)
+    mine = select_shard(everyone, *shard)
+    print(f"shard {shard[0]} of {shard[1]}: {len(mine)} of {len(everyone)} entries")
+    return shard, mine, everyone
+
+
+def _progress(writer: GradesWriter, auto: float) -> Callable[[SubmissionResult], None]:
+    """The per-submission callback: record the result, print one line about it."""
+    from .shown import terminal
+
+    def show(result: SubmissionResult) -> None:
         writer.add(result)
         print(  # what the submission chose (name, reason) cannot move the cursor
             f"  {terminal(result.submission.name, 28):<28} {result.wall_s:6.1f} s  "
@@ -191,22 +206,56 @@ def _grade(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    private = [out, rubric_path.resolve(), Path.cwd().resolve()]
-    results = grade_all(
-        subs, rubric, limits, jobs=jobs, progress=show,
-        sandbox=not args.unsafe_no_sandbox, private=private, submissions=mine,
-    )  # fmt: skip
+    return show
+
+
+def _extra_files(args: argparse.Namespace, rubric_path: Path, sharding: Sharding) -> list[Path]:
+    """Copy the rubric (and write SHARD.json for a shard) into ``--out``; their paths there."""
     copy = args.out / "rubric.yml"
     if rubric_path.resolve() != copy.resolve():
         shutil.copyfile(rubric_path, copy)
     extra = [Path("rubric.yml")]
-    if shard is not None and mine is not None:
+    shard, mine, everyone = sharding
+    if shard is not None and mine is not None and everyone is not None:
         from .shards import write_shard_file
 
         names = [s.name for s in everyone]
         info = write_shard_file(args.out, *shard, [s.name for s in mine], names)
         extra.append(info.relative_to(args.out))
-    path = writer.close(extra=extra)
+    return extra
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from . import grade_all, load_rubric
+    from .report import GradesWriter
+
+    rubric_path = Path(args.rubric or DEFAULT_RUBRIC)
+    rubric = load_rubric(rubric_path)
+    limits = rubric_limits(rubric, timeout_s=args.timeout, memory_mb=args.memory_mb)
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    subs, out = _folders(args)
+    refusal = _sandbox_refusal(args)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 2
+    jobs = args.jobs or os.cpu_count() or 1
+    sharding = _shard_of(args, subs)
+    print(
+        f"grading {args.submissions} with {rubric_path}: timeout {limits.timeout_s:g} s, "
+        f"memory {limits.memory_mb} MiB, {jobs} at a time, "
+        + ("NO SANDBOX" if args.unsafe_no_sandbox else "each in its own bubblewrap sandbox"),
+        flush=True,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    writer = GradesWriter(rubric, args.out)
+    show = _progress(writer, sum(c.points for c in rubric.automatic))
+    private = [out, rubric_path.resolve(), Path.cwd().resolve()]
+    results = grade_all(
+        subs, rubric, limits, jobs=jobs, progress=show,
+        sandbox=not args.unsafe_no_sandbox, private=private, submissions=sharding[1],
+    )  # fmt: skip
+    path = writer.close(extra=_extra_files(args, rubric_path, sharding))
     print(f"{len(results)} entries graded: {path}; feedback in {args.out / 'feedback'}")
     manual = ", ".join(c.id for c in rubric.manual)
     if manual:

@@ -376,7 +376,8 @@ def run_autograder(root: str | Path | None = None) -> dict:
     ``ROOT`` is ``root``, else ``NNSCRATCH_AUTOGRADER_ROOT``, else ``/autograder``. The rubric
     is ``ROOT/source/rubric.yml``.
     """
-    from . import Limits, grade_all, load_rubric
+    from . import grade_all, load_rubric
+    from .command import rubric_limits
     from .grader import discover_submissions
     from .report import feedback_markdown
     from .sandbox import sandbox_problem
@@ -387,7 +388,7 @@ def run_autograder(root: str | Path | None = None) -> dict:
     results_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(results_dir, 0o700)  # root's alone: the kernel cannot even look
     rubric = load_rubric(root / "source" / "rubric.yml")
-    limits = Limits(**rubric.limits)
+    limits = rubric_limits(rubric)
     problem = sandbox_problem()
     mode = "bubblewrap" if problem is None else "container"
     print(f"nnscratch autograder: {mode} mode" + (f" ({problem})" if problem else ""))

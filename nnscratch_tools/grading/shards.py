@@ -24,7 +24,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .report import MANIFEST, grade_columns, verify_manifest
 
@@ -98,7 +98,11 @@ def write_shard_file(
     return path
 
 
-def _read_shard(folder: Path) -> tuple[dict, list[str], list[dict[str, str]]]:
+#: A shard as read: its folder, SHARD.json, grades.csv header and rows
+ReadShard = tuple[Path, dict[str, Any], list[str], list[dict[str, str]]]
+
+
+def _read_shard(folder: Path) -> tuple[dict[str, Any], list[str], list[dict[str, str]]]:
     """A shard's SHARD.json, grades.csv header and rows, after checking its manifest."""
     try:
         verify_manifest(folder)
@@ -140,13 +144,23 @@ def combine(shards: Sequence[str | Path], out: str | Path) -> Path:
     out = Path(out)
     if not folders:
         raise ValueError("--combine needs the shard folders (grades_0 ... grades_N-1)")
-    resolved = [f.resolve() for f in folders]
-    if out.resolve() in resolved:
+    if out.resolve() in [f.resolve() for f in folders]:
         raise ValueError("--out must be a new folder, not one of the shards")
-    read = [(f, *_read_shard(f)) for f in folders]
+    read: list[ReadShard] = [(f, *_read_shard(f)) for f in folders]
+    rubric_bytes = (read[0][0] / "rubric.yml").read_bytes()
+    columns = grade_columns(load_rubric(read[0][0] / "rubric.yml"))
+    problems = _run_problems(read, rubric_bytes) + _row_problems(read, columns)
+    if not problems:  # only then does the count of submissions mean something
+        problems = _size_problems(read)
+    if problems:
+        raise ValueError("refusing to combine (nothing was written):\n  " + "\n  ".join(problems))
+    return _write(read, rubric_bytes, columns, out)
+
+
+def _run_problems(read: list[ReadShard], rubric_bytes: bytes) -> list[str]:
+    """Shards of another run or rubric than the first one, given twice, or missing."""
+    first_folder, first = read[0][0], read[0][1]
     problems: list[str] = []
-    first_folder, first, _, _ = read[0]
-    rubric_bytes = (first_folder / "rubric.yml").read_bytes()
     by_index: dict[int, Path] = {}
     for folder, info, _, _ in read:
         if (info["of"], info["listing_sha256"]) != (first["of"], first["listing_sha256"]):
@@ -168,8 +182,13 @@ def combine(shards: Sequence[str | Path], out: str | Path) -> Path:
             f"missing shard(s) {', '.join(map(str, missing))} of {first['of']}: every shard "
             "0..N-1 is needed"
         )
-    rubric = load_rubric(first_folder / "rubric.yml")
-    columns = grade_columns(rubric)
+    return problems
+
+
+def _row_problems(read: list[ReadShard], columns: list[str]) -> list[str]:
+    """grades.csv files without the rubric's columns or their SHARD.json's submissions, a
+    submission graded in two shards."""
+    problems: list[str] = []
     owner: dict[str, Path] = {}
     for folder, info, header, rows in read:
         if header != columns:
@@ -183,16 +202,19 @@ def combine(shards: Sequence[str | Path], out: str | Path) -> Path:
             if name in owner and owner[name] != folder:
                 problems.append(f"{name!r} is graded in two shards: {owner[name]} and {folder}")
             owner.setdefault(name, folder)
-    if not problems and len(owner) != first["class_size"]:
-        problems.append(
-            f"the shards hold {len(owner)} submissions, the folder had {first['class_size']}"
-        )
-    if problems:
-        raise ValueError("refusing to combine (nothing was written):\n  " + "\n  ".join(problems))
-    return _write(read, rubric_bytes, columns, out)
+    return problems
 
 
-def _write(read: list, rubric_bytes: bytes, columns: list[str], out: Path) -> Path:
+def _size_problems(read: list[ReadShard]) -> list[str]:
+    """A submission of the graded folder that is in no shard."""
+    held = len({row["submission"] for _, _, _, rows in read for row in rows})
+    class_size = read[0][1]["class_size"]
+    if held == class_size:
+        return []
+    return [f"the shards hold {held} submissions, the folder had {class_size}"]
+
+
+def _write(read: list[ReadShard], rubric_bytes: bytes, columns: list[str], out: Path) -> Path:
     """Write the combined folder (every check has passed)."""
     for sub in ("feedback", "executed"):
         (out / sub).mkdir(parents=True, exist_ok=True)
