@@ -1358,7 +1358,7 @@ def show(alt: str, fig: Figure | Axes | None = None) -> None:
     if not text:
         raise ValueError("show() needs alt: a sentence that says what the figure shows")
     plt = _plt()
-    figure = plt.gcf() if fig is None else getattr(fig, "figure", fig)
+    figure: Any = plt.gcf() if fig is None else getattr(fig, "figure", fig)
     if not hasattr(figure, "savefig"):
         raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}")
     buffer = io.BytesIO()
