@@ -278,7 +278,9 @@ def test_rendered_deck_is_offline(deck: Path, rendered):
 
 def test_vendored_assets_are_local_small_and_licensed():
     files = [p for p in VENDOR.rglob("*") if p.is_file()]
-    assert sum(p.stat().st_size for p in files) < 4_000_000, "keep vendored files small"
+    # reveal.js, MathJax and MathJax's speech and explorer components (about 4.1 MB in all):
+    # the speech rules are what lets a screen reader speak the maths offline.
+    assert sum(p.stat().st_size for p in files) < 5_000_000, "keep vendored files small"
     for licence in ("reveal.js/LICENSE", "mathjax/LICENSE", "README.md"):
         assert (VENDOR / licence).is_file(), licence
     for css in VENDOR.rglob("*.css"):

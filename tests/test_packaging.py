@@ -23,6 +23,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 #: nbclient and ipykernel), and what ``nnscratch doctor`` probes for (each inside its check).
 TOOLS_IMPORTS = {
     "nnscratch": "the library",
+    "nnscratch_tools": "the tools themselves (the autograder's entry point imports them)",
     "numpy": "a dependency of nnscratch",
     "nbformat": "extra tools",
     "nbclient": "extra tools",
