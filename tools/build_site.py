@@ -279,6 +279,12 @@ THEBE_TAGS = re.compile(
 MATHJAX_TAG = re.compile(
     r'[ \t]*<script[^>]*src="[^"]*mathjax/tex-svg-full\.js[^"]*"[^>]*></script>\n?'
 )
+#: Jupyter Book adds a <script> for every .js file under _static, so MathJax's accessibility
+#: components would run before MathJax itself ("reading 'components'" errors); MathJax's own
+#: loader fetches them when the reader asks for speech or exploration, so the tags go.
+MATHJAX_COMPONENT_TAG = re.compile(
+    r'[ \t]*<script[^>]*src="[^"]*_static/mathjax/(?!tex-svg-full\.js)[^"]*"[^>]*></script>\n?'
+)
 
 
 def _once(pattern: re.Pattern, text: str) -> str:
@@ -324,7 +330,8 @@ def postprocess_html(html_dir: Path) -> int:
     changed = 0
     img = re.compile(r"<img\b[^>]*>")
     for page in html_dir.rglob("*.html"):
-        text = _once(MATHJAX_TAG, THEBE_TAGS.sub("", page.read_text(encoding="utf-8")))
+        text = THEBE_TAGS.sub("", page.read_text(encoding="utf-8"))
+        text = _once(MATHJAX_TAG, MATHJAX_COMPONENT_TAG.sub("", text))
         text = accessibility_fixes(text)
         title = re.search(r"<title>(.*?)</title>", text, re.S)
         label = f"Figure in “{title.group(1).strip() if title else page.stem}”"
