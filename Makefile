@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 NOTEBOOK_DIRS := notebooks lectures projects
 
 # The same environment for `make execute` and `make test`, so stored and fresh outputs agree.
-# (Keep in sync with nnscratch.notebook.NOTEBOOK_ENV; tests/test_environment.py checks it.)
+# (Keep in sync with nnscratch.notebook.NOTEBOOK_ENV; tests/course/test_environment.py checks it.)
 # NNSCRATCH_DEVICE=cpu pins torch_utils.get_device() to the CPU, so a machine with CUDA or MPS
 # reproduces the stored CPU outputs; it is set only here, never by setup_notebook, so a student
 # running notebook 10 by hand still gets the GPU.
@@ -22,9 +22,9 @@ NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=
 # (Later assignments win, so these override NB_ENV's.) `make nbval NBVAL_ENV=` checks the same one.
 NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
 
-# The slow tool tests (grading, release, JupyterLab, lectures, CLI, browser, site, wheel) carry the
-# marker slow_tools (tests/conftest.py: every file under tests/tools/, and by file name);
-# `make unit-fast` leaves them out.
+# The tests mirror the packages (tests/library, tests/checks, tests/tools, tests/course); every
+# file under tests/tools/ (grading, release, JupyterLab, hub, decks, CLI, browser, site, wheel)
+# carries the marker slow_tools (tests/conftest.py), and `make unit-fast` leaves them out.
 PYTEST := $(BIN)/python -m pytest -q -rs
 
 .PHONY: help setup lab test test-under-load unit unit-fast nbval lint execute slides site \
@@ -76,7 +76,7 @@ $(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(HUB_REQS) $(DEV_REQS) $
 	@echo "environment ready in $(VENV)"
 
 # configurable-http-proxy, the proxy in front of JupyterHub, from the npm registry at the
-# version package-lock.json pins, into node_modules/ (tests/test_jupyterhub.py starts it).
+# version package-lock.json pins, into node_modules/ (tests/tools/test_jupyterhub.py starts it).
 # Without npm the hub test skips with one line; .ci/run installs npm, so CI never skips.
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null; then \
@@ -102,7 +102,7 @@ unit-fast: setup
 	$(NB_ENV) $(PYTEST) -m "not slow_tools" tests
 
 test-browser: setup
-	$(NB_ENV) $(PYTEST) tests/test_browser.py
+	$(NB_ENV) $(PYTEST) tests/tools/test_browser.py
 
 # pytest exits with 5 when it collects nothing (e.g. a folder with no notebooks yet): not a failure.
 nbval: setup

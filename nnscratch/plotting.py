@@ -79,7 +79,7 @@ __all__ = [
 #: (blue, orange, bluish green, reddish purple, vermillion) darkened where needed so that every
 #: series reaches 3:1 against the white figure background (WCAG 1.4.11), and spread in
 #: lightness (CIE L* 45, 61, 29, 37, 53, 0: at least 7.5 apart) so that they stay apart in
-#: greyscale; then black. tests/test_figure_alt.py checks both.
+#: greyscale; then black. tests/course/test_figure_alt.py checks both.
 COLORS: tuple[str, ...] = (
     "#0070AE",
     "#C48800",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.util
 import os
 import warnings
@@ -13,40 +12,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-#: Tests of the course and instructor tools start kernels, JupyterLab, a browser, sandboxes or
-#: pip, and take minutes. They get the marker ``slow_tools``: every file under a folder of
-#: SLOW_TOOL_FOLDERS (``tests/tools/``, mirroring the packages as ``tests/library/`` and
-#: ``tests/checks/`` do), and, wherever it sits, a file whose name matches SLOW_TOOL_FILES (so
-#: a new ``test_grade_sandbox.py`` is covered too). ``make unit-fast`` leaves them out,
+#: The tests mirror the packages: ``tests/library/`` (nnscratch), ``tests/checks/``
+#: (nnscratch.checks), ``tests/tools/`` (nnscratch_tools and tools/) and ``tests/course/`` (the
+#: repository: environment, packaging, figures, bench). Tests of the instructor and course tools
+#: start kernels, JupyterLab, a hub, a browser, sandboxes or pip and take minutes, so every file
+#: under ``tests/tools/`` gets the marker ``slow_tools``; ``make unit-fast`` leaves them out and
 #: ``make test`` runs them.
 TESTS = Path(__file__).resolve().parent
+TEST_FOLDERS = ("library", "checks", "tools", "course")
 SLOW_TOOL_FOLDERS = ("tools",)
-SLOW_TOOL_FILES = (
-    "test_grade*.py",
-    "test_grading*.py",
-    "test_sandbox*.py",
-    "test_hostile*.py",
-    "test_release*.py",
-    "test_lab*.py",
-    "test_lectures*.py",
-    "test_cli*.py",
-    "test_browser*.py",
-    "test_site*.py",
-    "test_wheel*.py",
-    "test_jupyterhub*.py",
-)
-
-
-def is_slow_tool_file(name: str) -> bool:
-    """Whether the test file called ``name`` (a base name) holds slow tool tests."""
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SLOW_TOOL_FILES)
 
 
 def is_slow_tool_test(path: Path) -> bool:
-    """Whether the test file at ``path`` holds slow tool tests: by its folder or its name."""
+    """Whether the test file at ``path`` holds slow tool tests: whether it is under tests/tools/."""
     path = Path(path).resolve()
     folders = path.relative_to(TESTS).parts[:-1] if path.is_relative_to(TESTS) else ()
-    return bool(set(folders) & set(SLOW_TOOL_FOLDERS)) or is_slow_tool_file(path.name)
+    return bool(set(folders) & set(SLOW_TOOL_FOLDERS))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,7 +13,7 @@ links, a dark mode and arrow-key navigation with no server. The script
    rendered slide decks and a page with the student edition to download;
 2. keeps every figure's text alternative: the description ``nnscratch.plotting.show``
    stored with it (a figure stored without one is labelled so, and fails
-   tests/test_figure_alt.py);
+   tests/course/test_figure_alt.py);
 3. drops what would need the network: stored widget views (their plain-text
    fallback stays) and the CDN scripts that widgets and Thebe would load; MathJax is
    the vendored copy in lectures/vendor/;
@@ -116,8 +116,9 @@ def project_notebooks(root: Path = ROOT) -> list[Path]:
 
 # ----------------------------------------------------------------------------- figures
 
-#: The alt text of a figure stored without ``show(alt)`` (tests/test_figure_alt.py fails for it):
-#: an honest label rather than a title or a file name posing as a description.
+#: The alt text of a figure stored without ``show(alt)``, for which
+#: tests/course/test_figure_alt.py fails: an honest label rather than a title or a file name
+#: posing as a description.
 NO_DESCRIPTION = "Figure without a stored description"
 
 

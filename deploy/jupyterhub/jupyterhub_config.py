@@ -1,4 +1,4 @@
-"""JupyterHub for a class on one machine, as tests/test_jupyterhub.py runs it.
+"""JupyterHub for a class on one machine, as tests/tools/test_jupyterhub.py runs it.
 
     cd <a folder for the hub's state> && \
       <checkout>/.venv/bin/jupyterhub -f <checkout>/deploy/jupyterhub/jupyterhub_config.py

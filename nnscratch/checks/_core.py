@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Where each check sits in the course: (notebook, exercise number). The numbers are those of
-# the "Exercise N" headings; tests/test_checks_display.py proves they match the notebooks.
+# the "Exercise N" headings; tests/checks/test_checks_display.py proves they match the notebooks.
 EXERCISES: dict[str, tuple[str, int]] = {
     "check_perceptron_output": ("01", 1),
     "check_nand_weights": ("01", 2),

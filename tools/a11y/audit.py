@@ -1,5 +1,5 @@
 """axe-core (pinned in tools/a11y/package.json) run in Chromium on the site, the decks and
-JupyterLab: the accessibility checks of tests/test_browser.py, and a report for people.
+JupyterLab: the accessibility checks of tests/tools/test_browser.py, and a report for people.
 
 Usage: python tools/a11y/audit.py SITE_DIR [DECK_DIR]
    prints one line per place (page x colour mode, deck slide) with its violations by impact

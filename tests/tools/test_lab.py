@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START_LIMIT_S = 600  # generous: only a server that never comes up reaches it
 REQUEST_LIMIT_S = 60  # one HTTP request to a server that is up
 

@@ -29,7 +29,7 @@ from nnscratch_tools.grading.report import verify_manifest
 from nnscratch_tools.grading.sandbox import sandbox_problem
 from nnscratch_tools.grading.shards import combine, parse_shard, select_shard
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUBRIC = REPO / "projects" / "rubric.yml"
 KUBE = REPO / "deploy" / "kubernetes"
 TIMEOUT = 150  # seconds per notebook: honest work on a loaded machine stays far below

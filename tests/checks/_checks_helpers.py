@@ -4,7 +4,7 @@ a pattern the failure message must match (pointing at the mistake).
 
 ``RIGHT[check]`` is a list of argument tuples; ``WRONG[check]`` a list of
 ``(label, argument tuple, pattern)``. ``parametrize_right`` / ``parametrize_wrong`` turn them
-into pytest cases; tests/test_checks_leaks.py collects them from every module.
+into pytest cases; tests/checks/test_checks_leaks.py collects them from every module.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("numpy", "matplotlib", "ipywidgets", "ipykernel", "nbformat", "nbclient", "torch")
 NOTEBOOK = re.compile(r"^(0[1-9]|10)_[a-z0-9_]+\.ipynb$")
 

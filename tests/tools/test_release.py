@@ -17,7 +17,7 @@ from nbclient.exceptions import CellExecutionError
 
 from nnscratch_tools import release as rel
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PATH = os.environ.get("PATH", "")
 REAL_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 STARTERS = sorted((REPO / "projects" / "starters").glob("*.ipynb"))

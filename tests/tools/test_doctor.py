@@ -16,7 +16,7 @@ import pytest
 
 from nnscratch_tools import doctor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JUPYTER = Path(sys.executable).with_name("jupyter")
 
 

@@ -16,7 +16,7 @@ from nnscratch.data import digits as digits_module
 from nnscratch.data.mnist import MNIST_FILES
 from nnscratch_tools import cli, doctor
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STATUSES = {"OK", "WARN", "FAIL"}
 
 

@@ -29,7 +29,7 @@ import pytest
 
 from nnscratch import plotting
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("notebooks", "lectures", "projects")
 FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 MIN_NEW_WORDS = 5

@@ -42,7 +42,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "jupyterhub"
 CONFIG = DEPLOY / "jupyterhub_config.py"
 CHROMIUM = Path("/usr/bin/chromium")

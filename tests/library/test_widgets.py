@@ -150,7 +150,7 @@ def _load_tool(name: str):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    path = Path(__file__).resolve().parents[2] / "tools" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -180,11 +180,11 @@ def test_execute_notebooks_stores_widgets_as_text_only():
 def test_lab_saves_widget_state_with_the_notebook():
     """A notebook run, saved and reopened (new kernel) redraws its widgets from the state
     saved in it; without saveState JupyterLab shows "Error displaying widget: model not
-    found" (checked in a real browser in tests/test_browser.py)."""
+    found" (checked in a real browser in tests/tools/test_browser.py)."""
     import json
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     overrides = json.loads(
         (root / "tools/lab/labconfig/default_setting_overrides.json").read_text(encoding="utf-8")
     )

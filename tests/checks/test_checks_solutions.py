@@ -18,7 +18,7 @@ import pytest
 
 from nnscratch.checks._core import EXERCISES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECK_CALL = re.compile(r"^(check_\w+)\(.*\)\s*$", re.M)
 

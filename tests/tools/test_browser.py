@@ -40,7 +40,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SKIP_LINE = "skipped: no Chromium found (install: apt-get install chromium)"
 LONG = 300_000  # ms: Run All on a loaded 2-core machine
@@ -468,7 +468,7 @@ def test_deck_from_disk_typesets_maths_loads_figures_and_shows_notes(context, de
 @pytest.fixture(scope="module")
 def site(course_site: Path) -> Path:
     """The course website, built once per test session (tests/conftest.py) and shared with
-    tests/test_site.py."""
+    tests/tools/test_site.py."""
     return course_site
 
 

@@ -40,7 +40,7 @@ from nnscratch_tools.grading.report import verify_manifest
 from nnscratch_tools.grading.sandbox import sandbox_problem
 from nnscratch_tools.grading.shown import markdown
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUBRIC = REPO / "projects" / "rubric.yml"
 TIMEOUT = 150  # per notebook; only the infinite loop reaches it (honest work: ~15 s quiet)
 GRACE = 240  # what grading may add to the timeout: sandbox, kernel start-up, clean-up

@@ -3,7 +3,7 @@ packages, the student library ``nnscratch`` and the instructor's ``nnscratch_too
 dependencies are the optional extra ``tools``.
 
 Fast: it asks setuptools which packages pyproject.toml selects (the list the wheel is built
-from) instead of building one; tests/test_wheel.py builds and installs the real wheel.
+from) instead of building one; tests/tools/test_wheel.py builds and installs the real wheel.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from setuptools import find_packages
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 #: Import names the tools may use besides the standard library: the library itself, the

@@ -1,5 +1,5 @@
 """No check hands out the answer: neither its docstring (Shift-Tab in Jupyter) nor any
-message it gives for the wrong answers listed in tests/test_checks_nbNN.py (their ``WRONG``
+message it gives for the wrong answers listed in tests/checks/test_checks_nbNN.py (their ``WRONG``
 tables) states a formula in code or prints expected values."""
 
 from __future__ import annotations

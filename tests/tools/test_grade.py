@@ -26,7 +26,7 @@ from nnscratch_tools.grading.report import MANIFEST
 from nnscratch_tools.grading.rubric import parse_rubric
 from nnscratch_tools.grading.sandbox import Limits
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUBRIC = REPO / "projects" / "rubric.yml"
 TIMEOUT = 120  # seconds per notebook: generous, honest work never comes near it
 

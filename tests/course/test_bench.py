@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("torch")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import nnscratch as nn  # noqa: E402

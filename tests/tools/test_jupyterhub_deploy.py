@@ -1,7 +1,7 @@
 """The files a class's JupyterHub is built from (deploy/jupyterhub/), checked offline.
 
 - the single-user requirements are pinned, and pinned to what `make setup` installed (the
-  versions tests/test_jupyterhub.py runs the hub with);
+  versions tests/tools/test_jupyterhub.py runs the hub with);
 - configurable-http-proxy is pinned to one version in package.json and package-lock.json;
 - the Zero to JupyterHub values, merged over the chart's defaults as Helm merges them, satisfy
   the chart's own values schema (vendored from the z2jh repository, deploy/jupyterhub/z2jh/),
@@ -22,7 +22,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "jupyterhub"
 Z2JH = DEPLOY / "z2jh"
 #: The oldest Kubernetes the vendored chart (4.4.0, kubeVersion >=1.28) supports.

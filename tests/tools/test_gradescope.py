@@ -3,7 +3,7 @@
 Gradescope's tree is laid out in a temporary folder per submission (``source/`` = the zip
 unpacked, ``submission/``, ``results/``) and the zip's own ``run_autograder`` runs with
 ``NNSCRATCH_AUTOGRADER_ROOT`` pointing there, as root (as Gradescope runs it), two at a
-time. Every submission of ``tests/test_hostile_submissions.py`` (its builders are imported)
+time. Every submission of ``tests/tools/test_hostile_submissions.py`` (its builders are imported)
 plus a Gradescope-specific one that forges ``results.json`` is graded this way and by one
 local ``nnscratch grade`` run: each criterion's score must be the same.
 
@@ -36,7 +36,7 @@ from fixtures.notebook_factory import project_notebook, write_notebook
 from nnscratch_tools.grading.gradescope import VISIBILITIES
 from nnscratch_tools.grading.sandbox import sandbox_problem
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUBRIC = REPO / "projects" / "rubric.yml"
 TIMEOUT = 150  # per notebook; only the infinite loop reaches it
 KERNEL_UID = random.SystemRandom().randrange(300_000, 2_000_000)

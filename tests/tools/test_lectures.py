@@ -19,7 +19,7 @@ import pytest
 
 from nnscratch import plotting
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LECTURES = ROOT / "lectures"
 NOTEBOOKS = ROOT / "notebooks"
 VENDOR = LECTURES / "vendor"

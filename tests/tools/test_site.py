@@ -2,7 +2,7 @@
 
 The build needs the pinned site tools (requirements-site.txt); without them the build tests
 skip with one line saying how to install them (and fail when NNSCRATCH_CI=1). What a reader
-sees in a browser (search, maths, no outside request) is checked in tests/test_browser.py.
+sees in a browser (search, maths, no outside request) is checked in tests/tools/test_browser.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 from nnscratch import plotting
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITE_REQUIREMENTS = ROOT / "requirements-site.txt"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!-]+)$")
 

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 
 from nnscratch.checks._core import EXERCISES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 WRONG = """\
 import numpy as np
