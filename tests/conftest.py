@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -75,3 +78,50 @@ def course_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("built site") / "site"
     assert build_site.build(out) == out / "index.html"
     return out
+
+
+@pytest.fixture(scope="session")
+def course_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """`make lab`, as the README tells students to start the course, in a copy of the course
+    under the temporary folder (/tmp) in folders whose names have spaces, its .venv linked (not
+    rebuilt), with the student edition in ``notebooks/student_edition``. Started once per test
+    session for every test that uses JupyterLab; yields url, token, folder (the notebooks),
+    checkout and log."""
+    from fixtures.servers import free_port, running
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[1]
+    base = tmp_path_factory.mktemp("lab")
+    course = base / "my courses" / "nn from scratch"
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "build", "__pycache__", "*.egg-info", ".*cache"
+    )
+    shutil.copytree(root, course, ignore=skip)  # copy2 keeps times: the stamp stays valid
+    (course / ".venv").symlink_to(root / ".venv")
+    env_path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-m", "nnscratch_tools", "release", "--source", str(course), "--out",
+         str(base / "student")],
+        check=True, cwd=course, env={**os.environ, "PYTHONPATH": env_path},
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    shutil.copytree(base / "student", course / "notebooks" / "student_edition")
+    port, token = free_port(), "nnscratch-test"
+    private = {
+        "JUPYTER_CONFIG_DIR": base / "config",
+        "JUPYTER_RUNTIME_DIR": base / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": base / "user-settings",
+        "JUPYTERLAB_WORKSPACES_DIR": base / "workspaces",
+    }
+    env = {**os.environ, **{k: str(v) for k, v in private.items()}}
+    args = f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token}"
+    url = f"http://127.0.0.1:{port}"
+    log = base / "lab.log"
+    # --old-file: the environment is the one running this test; `make lab` must not rebuild it.
+    make_lab = ["make", "--no-print-directory", "--old-file=.venv/.installed", "lab",
+                f"LAB_ARGS={args}"]  # fmt: skip
+    ready = f"{url}/api/status?token={token}"
+    with running(make_lab, cwd=course, env=env, log=log, ready_url=ready, what="make lab"):
+        yield {"url": url, "token": token, "folder": course / "notebooks", "checkout": course,
+               "log": log}  # fmt: skip

@@ -26,11 +26,6 @@ import importlib.util
 import json
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -123,12 +118,6 @@ def shots(tmp_path_factory) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def serve():
     """serve(folder) -> base URL of a quiet static server on 127.0.0.1 for that folder."""
@@ -155,60 +144,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[dict]:
-    """`make lab` in a temporary copy of the course (its .venv linked, not rebuilt), with
-    the student edition inside its notebooks/ folder; yields url, token, folder."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    base = tmp_path_factory.mktemp("lab")
-    course = base / "course"
-    skip = shutil.ignore_patterns(".git", ".venv", "build", "__pycache__", "*.egg-info", ".*cache")
-    shutil.copytree(ROOT, course, ignore=skip)  # copy2 keeps times: the stamp stays valid
-    (course / ".venv").symlink_to(ROOT / ".venv")
-    env_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    subprocess.run(
-        [sys.executable, "-m", "nnscratch_tools", "release", "--source", str(course), "--out",
-         str(base / "student")],
-        check=True, cwd=course, env={**os.environ, "PYTHONPATH": env_path},
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    shutil.copytree(base / "student", course / "notebooks" / "student_edition")
-    port, token = _free_port(), "nnscratch-browser-test"
-    private = {
-        "JUPYTER_CONFIG_DIR": base / "config",
-        "JUPYTER_RUNTIME_DIR": base / "runtime",
-        "JUPYTERLAB_SETTINGS_DIR": base / "user-settings",
-        "JUPYTERLAB_WORKSPACES_DIR": base / "workspaces",
-    }
-    env = {**os.environ, **{k: str(v) for k, v in private.items()}}
-    args = f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token={token}"
-    log = open(base / "lab.log", "w")  # noqa: SIM115 - closed below
-    # --old-file: the environment is the one running this test; `make lab` must not rebuild it.
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "--old-file=.venv/.installed", "lab", f"LAB_ARGS={args}"],
-        cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT / 1000
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "JupyterLab did not start:\n" + (base / "lab.log").read_text()
-                    ) from None
-                time.sleep(0.5)
-        yield {"url": url, "token": token, "folder": course / "notebooks"}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+def lab(course_lab: dict) -> dict:
+    """`make lab` on a copy of the course with the student edition (tests/conftest.py)."""
+    return course_lab
 
 
 def _api(lab: dict, path: str, method: str = "GET"):

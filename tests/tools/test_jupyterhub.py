@@ -29,8 +29,6 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.servers import free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "jupyterhub"
@@ -73,12 +72,6 @@ if _reason is not None:
 
 
 # ------------------------------------------------------------------ the hub
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -118,7 +111,7 @@ def hub(tmp_path_factory) -> Iterator[dict]:
 
     state = base / "state"
     state.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NNSCRATCH_HUB_STUDENTS": ",".join(STUDENTS),
@@ -126,27 +119,13 @@ def hub(tmp_path_factory) -> Iterator[dict]:
     }
     args = [
         sys.executable, "-m", "jupyterhub", "-f", str(CONFIG), "--port", str(port),
-        f"--JupyterHub.hub_port={_free_port()}",
-        f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{_free_port()}",
+        f"--JupyterHub.hub_port={free_port()}",
+        f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}",
     ]  # fmt: skip
-    log = open(base / "hub.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        args, cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT / 1000
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/hub/health", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "JupyterHub did not start:\n" + (base / "hub.log").read_text()
-                    ) from None
-                time.sleep(0.5)
-
+    # Stopping the hub's process group stops the students' servers and the proxy too.
+    with running(args, cwd=state, env=env, log=base / "hub.log",
+                 ready_url=f"{url}/hub/health", what="JupyterHub"):  # fmt: skip
         def link(path: str) -> str:
             # nbgitpuller's link, as its link generator writes it (README).
             query = urllib.parse.urlencode(
@@ -161,13 +140,6 @@ def hub(tmp_path_factory) -> Iterator[dict]:
             "instructor": instructor,
             "log": base / "hub.log",
         }
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the hub stops the students' servers and the proxy
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")
