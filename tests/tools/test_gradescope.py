@@ -3,9 +3,10 @@
 Gradescope's tree is laid out in a temporary folder per submission (``source/`` = the zip
 unpacked, ``submission/``, ``results/``) and the zip's own ``run_autograder`` runs with
 ``NNSCRATCH_AUTOGRADER_ROOT`` pointing there, as root (as Gradescope runs it), two at a
-time. Every submission of ``tests/tools/test_hostile_submissions.py`` (its builders are imported)
-plus a Gradescope-specific one that forges ``results.json`` is graded this way and by one
-local ``nnscratch grade`` run: each criterion's score must be the same.
+time. Every hostile submission (tests/fixtures/hostile.py, a Gradescope-specific one that
+forges ``results.json`` among them) is graded this way, and each criterion's score must equal
+the row of the one local ``nnscratch grade`` run over them that test_hostile_submissions.py
+inspects too (``hostile_graded``, tests/tools/conftest.py).
 
 Container mode (bubblewrap without user namespaces, as in Gradescope's Docker container)
 is simulated by a PATH without ``bwrap``; the kernel then runs as an unprivileged uid
@@ -14,87 +15,34 @@ picked at random for this test run, so only processes this test started can have
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
 import shutil
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.notebook_factory import project_notebook, write_notebook
+from fixtures.hostile import HIDDEN, grading_rubric
 
 from nnscratch_tools.grading.gradescope import VISIBILITIES
-from nnscratch_tools.grading.sandbox import sandbox_problem
 
 REPO = Path(__file__).resolve().parents[2]
 RUBRIC = REPO / "projects" / "rubric.yml"
-TIMEOUT = 150  # per notebook; only the infinite loop reaches it
 KERNEL_UID = random.SystemRandom().randrange(300_000, 2_000_000)
-HIDDEN = "no_errors"  # shown to students once grades are published
-
-#: A submission aimed at Gradescope: forge results.json (and the runner's result.json),
-#: then leave a daemon that tries again after the grader has finished.
-FORGE = """
-import glob, json, os, subprocess, sys
-forged = json.dumps({'score': 1000, 'output': 'FORGED', 'tests': []})
-targets = glob.glob(TREES + '/*/results') + ['/autograder/results',
-          os.path.join(os.getcwd(), '..', 'run')]
-def forge():
-    for folder in targets:
-        for name in ('results.json', 'result.json'):
-            try:
-                with open(os.path.join(folder, name), 'w') as f:
-                    f.write(forged)
-                print('WROTE', folder, name)
-            except OSError as exc:
-                print('refused', name, type(exc).__name__)
-forge()
-later = 'import time\\ntime.sleep(5)\\n' + 'TREES = %r\\n' % TREES
-subprocess.Popen([sys.executable, '-c', later + SOURCE], start_new_session=True,
-                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-"""
-
-
-def _forger(trees: Path) -> str:
-    body = FORGE.split("forge()\n")[0] + "forge()\n"  # the daemon only forges again
-    return f"TREES = {str(trees)!r}\nSOURCE = {body!r}\n" + FORGE
-
-
-def _needs_sandbox() -> None:
-    problem = sandbox_problem()
-    if problem is None:
-        return
-    if os.environ.get("NNSCRATCH_CI") == "1":
-        pytest.fail(f"NNSCRATCH_CI=1 but no sandbox: {problem}")
-    pytest.skip(f"Gradescope tests skipped: {problem}")
-
-
-def _read_rows(path: Path) -> dict[str, dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["submission"]: row for row in csv.DictReader(handle)}
 
 
 # --------------------------------------------------------------------------- the zip
 @pytest.fixture(scope="module")
 def rubric(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = yaml.safe_load(RUBRIC.read_text(encoding="utf-8"))
-    data["limits"] = {"timeout_s": TIMEOUT, "memory_mb": 2048, "disk_mb": 64, "processes": 128}
-    for criterion in data["criteria"]:
-        if criterion["id"] == HIDDEN:
-            criterion["visibility"] = "after_published"
-    path = tmp_path_factory.mktemp("rubric") / "rubric.yml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
+    """The rubric of the shared hostile run (tests/fixtures/hostile.py), byte for byte."""
+    return grading_rubric(tmp_path_factory.mktemp("rubric"))
 
 
 @pytest.fixture(scope="module")
@@ -271,73 +219,35 @@ def _processes_of(uid: int) -> list[int]:
     return found
 
 
-def _grade_locally(subs: Path, out: Path, rubric: Path) -> dict[str, dict[str, str]]:
-    """`nnscratch grade` over ``subs``: each entry's grades.csv row, by entry name."""
+@pytest.fixture(scope="module")
+def hostile(hostile_graded: dict, autograder: Path) -> dict:
+    """Every submission of the hostile suite and the results.json forger, with the rows of
+    the one local `nnscratch grade` run over them (tests/tools/conftest.py), by entry name."""
     from nnscratch_tools.grading.grader import discover_submissions
     from nnscratch_tools.grading.names import csv_cell
 
-    done = subprocess.run(
-        [sys.executable, "-m", "nnscratch_tools", "grade", str(subs), "--rubric", str(rubric),
-         "--out", str(out), "--jobs", "2"],
-        capture_output=True, text=True, timeout=1800, cwd=REPO,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    rows = _read_rows(out / "grades.csv")
-    return {s.path.name: rows[csv_cell(s.name)] for s in discover_submissions(subs)}
+    subs, rows = hostile_graded["subs"], hostile_graded["rows"]
+    by_entry = {s.path.name: rows[csv_cell(s.name)] for s in discover_submissions(subs)}
+    return {**hostile_graded, "autograder": autograder, "rows": by_entry}
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, autograder: Path) -> Iterator[dict]:
-    """Every submission of the hostile suite, plus the results.json forger (written only)."""
-    _needs_sandbox()
-    import test_hostile_submissions as suite  # the suite's builders (skips without bwrap)
-
-    root = tmp_path_factory.mktemp("gradescope")
-    subs = root / "submissions"
-    subs.mkdir()
-    # Outside pytest's private folders, so the kernel's user could reach the trees if
-    # permissions let it (as /autograder is reachable in Gradescope's container).
-    trees = Path(tempfile.mkdtemp(prefix="nnscratch-gradescope-trees-"))
-    trees.chmod(0o755)
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # the escape attack's target: nothing listens there
-    home = root / "home"  # the instructor's secret, hard-linked into one submission
-    home.mkdir()
-    (home / "secret.txt").write_text(suite.SECRET, encoding="utf-8")
-    private = [str(subs), str(RUBRIC), str(home)]
-    attacks = suite._write_all(subs, root / "local", port, private)
-    write_notebook(project_notebook(extra_code=_forger(trees)), subs / "forger.ipynb")
-    (subs / "fifo.ipynb").unlink()  # Gradescope uploads files, never a named pipe
-    yield {"root": root, "subs": subs, "trees": trees, "attacks": attacks,
-           "autograder": autograder}  # fmt: skip
-    from nnscratch_tools.grading.grader import _remove
-
-    # pytest's clean-up and shutil.rmtree recurse: never leave a 1,100-deep chain to them
-    _remove(subs / "deep_nesting")
-    _remove(trees)
-
-
-@pytest.fixture(scope="module")
-def graded(hostile: dict, rubric: Path) -> dict:
-    """Every hostile submission: run_autograder on each, two at a time, while one local run
-    grades them all beside it (so the infinite loop's timeout is waited for once, not twice)."""
+def graded(hostile: dict) -> dict:
+    """run_autograder on every hostile submission, two at a time (Gradescope uploads files,
+    never a named pipe: the fifo entry is left out)."""
     root, subs, trees = hostile["root"], hostile["subs"], hostile["trees"]
     # the one that waits for the timeout first, so the others run meanwhile
-    entries = sorted(os.listdir(subs), key=lambda name: (not name.startswith("infinite"), name))
+    entries = sorted((n for n in os.listdir(subs) if n != "fifo"),
+                     key=lambda name: (not name.startswith("infinite"), name))  # fmt: skip
 
     def one(item: tuple[int, str]) -> tuple[str, dict]:
         index, name = item
         tree = _lay_out(subs / name, trees / f"b{index}", hostile["autograder"])
         return name, _run_autograder(tree, False, root)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        local = pool.submit(_grade_locally, subs, root / "local", rubric)
-        with ThreadPoolExecutor(max_workers=2) as runs_pool:
-            runs = dict(runs_pool.map(one, enumerate(entries)))
-        rows = local.result()
-    return {**hostile, "rows": rows, "runs": runs}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(pool.map(one, enumerate(entries)))
+    return {**hostile, "runs": runs}
 
 
 def _scores(results: dict) -> dict[str, float]:
@@ -380,7 +290,7 @@ def test_every_submission_scores_as_in_a_local_run(graded: dict, rubric: Path) -
 
 def test_feedback_text_is_the_local_feedback(graded: dict) -> None:
     """The same feedback file as `nnscratch grade`, but for the path and the timings."""
-    local = (graded["root"] / "local" / "feedback" / "aa_honest.md").read_text("utf-8")
+    local = (graded["out"] / "feedback" / "aa_honest.md").read_text("utf-8")
     remote = graded["runs"]["aa_honest.ipynb"]["results"]["output"]
 
     def steady(text: str) -> list[str]:
