@@ -190,7 +190,7 @@ class _ConvReluPool:
         # dW = sum over images of G_n (cout, h*w) @ cols_n.T; gf is dL/d(conv output).
         np.matmul(gf, self._columns().transpose(0, 2, 1), out=self.dW)
         self.W -= LR * self.dW.sum(axis=0).reshape(self.W.shape)
-        self.b -= LR * gf.sum(axis=(0, 2))
+        self.b -= LR * gf.sum(axis=0).sum(axis=1)  # over the batch first, as nnscratch does
 
     def _unpool_through_relu(self, g: np.ndarray) -> np.ndarray:
         # Each gradient goes to the first maximum of its window (torch's tie rule); a window
@@ -202,7 +202,7 @@ class _ConvReluPool:
         for i in range(2):
             for j in range(2):
                 np.equal(a[:, :, i::2, j::2], pooled, out=hit)
-                hit &= ~done
+                np.greater(hit, done, out=hit)  # hit and not done, with no temporary
                 np.multiply(g, hit, out=dout[:, :, i::2, j::2])
                 done |= hit
         return dout.reshape(self.out.shape)
@@ -263,14 +263,19 @@ def _ceiling_layers(
     return layers
 
 
-def _softmax_cross_entropy_grad(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """dL/dz of the mean cross-entropy of logits ``z (batch, classes)``, computed in ``z``."""
+def _softmax_cross_entropy_grad(z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean cross-entropy of logits ``z (batch, classes)`` and its gradient dL/dz, which
+    is computed in ``z``. The loss value is computed, as every other contestant does."""
+    rows = np.arange(len(z))
     z -= z.max(axis=1, keepdims=True)
+    at_labels = z[rows, labels].sum()
     np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    z[np.arange(len(z)), labels] -= 1
+    sums = z.sum(axis=1, keepdims=True)
+    loss = float(np.log(sums).sum() - at_labels) / len(z)
+    z /= sums
+    z[rows, labels] -= 1
     z /= len(z)
-    return z
+    return loss, z
 
 
 def numpy_ceiling_steps(
@@ -292,7 +297,7 @@ def numpy_ceiling_steps(
             h = X[s]
             for layer in layers:
                 h = layer.forward(h)
-            g = _softmax_cross_entropy_grad(h, y[s])
+            _, g = _softmax_cross_entropy_grad(h, y[s])
             for layer in reversed(layers[1:]):
                 g = layer.backward(g)
             layers[0].backward_params(g)

@@ -9,12 +9,15 @@ manual one: a reference that reads like the notebook (a tensordot over a sliding
 max-pooling by an argmax over each window) and a fast path (``fast = True``, the default)
 built from the notebook's own speed ideas: an im2col matrix laid out so that the product is
 one contiguous matrix product per image, col2im as ``kH * kW`` strided additions, and
-non-overlapping pooling as a reshape. Both give the same numbers (the tests hold both to
-torch in float64).
+non-overlapping pooling as a reshape. The fast path also reuses, from call to call, the
+arrays it never hands out (the padded input, the columns and their gradient), as a
+hand-written training loop keeps its buffers. Both give the same numbers (the tests hold both
+to torch in float64), in the dtype of the input and weights: float32 stays float32.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,21 +67,44 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -
     return view[:, :, :: stride[0], :: stride[1]]
 
 
-def _im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+def _workspace(
+    buf: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype, fill: float | None = None
+) -> np.ndarray:
+    """``buf`` again if it has ``shape`` and ``dtype``, else a new array (filled with ``fill``
+    if given, else uninitialised).
+
+    For the arrays a layer keeps to itself and never hands out (its padded input, its im2col
+    columns and their gradient): a new large array on every call costs page faults, the
+    kernel zeroing each fresh page, work that a hand-written loop with its buffers
+    allocated once never does.
+    """
+    if buf is not None and buf.shape == shape and buf.dtype == dtype:
+        return buf
+    return np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+
+
+def _im2col(
+    xp: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    buf: np.ndarray | None = None,
+) -> np.ndarray:
     """The patches of ``xp (N, C, Hp, Wp)`` as one contiguous array ``(N, C*kH*kW, Ho*Wo)``.
 
     Row ``(c, i, j)`` of image ``n`` is the strided slice that kernel entry ``(c, i, j)`` reads,
     so ``weight.reshape(O, -1) @ cols[n]`` is image ``n``'s output ``(O, Ho*Wo)``, already in
     the ``(N, O, Ho, Wo)`` layout: one matrix product per image and no transpose after it.
-    Filling it takes ``kH * kW`` strided copies, whatever the number of windows.
+    Filling it takes ``kH * kW`` strided copies, whatever the number of windows. ``buf`` (the
+    columns of an earlier call) is filled again if its shape and dtype fit.
     """
     n, c = xp.shape[:2]
     (kh, kw), out_size = kernel, _output_size(xp.shape[2:], kernel, stride)
-    cols = np.empty((n, c, kh, kw, *out_size), dtype=xp.dtype)
+    cols = _workspace(buf, (n, c * kh * kw, out_size[0] * out_size[1]), xp.dtype)
+    patches = cols.reshape(n, c, kh, kw, *out_size)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j] = xp[_offset(i, j, out_size, stride)]
-    return cols.reshape(n, c * kh * kw, out_size[0] * out_size[1])
+            patches[:, :, i, j] = xp[_offset(i, j, out_size, stride)]
+    return cols
 
 
 def _col2im(
@@ -112,16 +138,19 @@ def _scatter_windows(
     return out
 
 
-def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
+def _pad(
+    x: np.ndarray, padding: tuple[int, int], value: float, buf: np.ndarray | None = None
+) -> np.ndarray:
     """``x (N, C, H, W)`` with ``padding`` rows and columns of ``value`` on each side.
 
     What ``np.pad`` does, without its general machinery, which costs more than the copy on
-    the small images of notebook 11.
+    the small images of notebook 11. ``buf``, a padded array of an earlier call with the
+    same shape, dtype and border ``value``, is reused: only its inside is written.
     """
     (ph, pw), (n, c, h, w) = padding, x.shape
     if not (ph or pw):
         return x
-    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out = _workspace(buf, (n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=value)
     out[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
@@ -174,7 +203,10 @@ class Conv2d(Module):
             fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
             b = init_bias(init, self.out_channels, fan_in, gen)
             self.bias = Parameter(b.astype(self.dtype))
-        self._cache: tuple[np.ndarray, tuple[int, ...]] | None = None
+        self._cache: tuple[bool, np.ndarray, tuple[int, ...]] | None = None
+        # Arrays that only this layer sees, reused from call to call (see _workspace).
+        self._xp: np.ndarray | None = None
+        self._d_cols: np.ndarray | None = None
 
     def _check_parameters(self) -> None:
         # A weight assigned by hand with the wrong shape would otherwise fail deep inside
@@ -195,7 +227,11 @@ class Conv2d(Module):
         self._check_parameters()
         x = as_batch(x, "input", self.in_channels, owner=self, images=True)
         kh, kw = self.kernel_size
-        xp = _pad(x, self.padding, 0.0)
+        if self.fast:
+            # The padded input and the columns are arrays of the previous call, filled again.
+            self._xp = xp = _pad(x, self.padding, 0.0, self._xp)
+        else:
+            xp = _pad(x, self.padding, 0.0)
         if xp.shape[2] < kh or xp.shape[3] < kw:
             raise ValueError(
                 f"input to {self!r} is {x.shape[2]}x{x.shape[3]} pixels, padded "
@@ -205,7 +241,8 @@ class Conv2d(Module):
         if self.fast:
             # im2col in the layout (N, C*kH*kW, Ho*Wo): weight (O, C*kH*kW) times each image's
             # columns is one contiguous matrix product that lands in (N, O, Ho*Wo) directly.
-            cols = _im2col(xp, self.kernel_size, self.stride)
+            old = self._cache[1] if self._cache is not None and self._cache[0] else None
+            cols = _im2col(xp, self.kernel_size, self.stride, old)
             out = self.weight.data.reshape(self.out_channels, -1) @ cols
             if self.bias is not None:
                 out += self.bias.data[:, None]
@@ -218,25 +255,25 @@ class Conv2d(Module):
             if self.bias is not None:
                 out += self.bias.data
             out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-        self._cache = (cols, xp.shape)
+        self._cache = (self.fast, cols, xp.shape)
         return out
 
-    def _grads(self, grad_out: object) -> tuple[np.ndarray, tuple[int, ...]]:
+    def _grads(self, grad_out: object) -> tuple[np.ndarray, bool, tuple[int, ...]]:
         """Check ``grad_out``, add dW and db to the gradients.
 
-        Returns ``grad_out`` as an array ``(N, out_channels, Ho, Wo)`` and the shape of the
-        padded input of the forward pass, which dL/dx needs.
+        Returns ``grad_out`` as an array ``(N, out_channels, Ho, Wo)``, whether the forward
+        pass took the fast path, and the shape of its padded input, which dL/dx needs.
         """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
         self._check_parameters()
-        cols, padded_shape = self._cache
+        fast, cols, padded_shape = self._cache
         n, (ho, wo) = padded_shape[0], _output_size(padded_shape[2:], self.kernel_size, self.stride)
         g = as_array(grad_out, "grad_out")
         want = (n, self.out_channels, ho, wo)
         if g.shape != want:
             raise ValueError(f"grad_out must have the output's shape {want}, got {g.shape}")
-        if self.fast:
+        if fast:
             # dW = sum over images of G_n (O, Ho*Wo) @ cols_n.T: one product per image.
             g_flat = g.reshape(n, self.out_channels, ho * wo)
             d_w = (g_flat @ cols.transpose(0, 2, 1)).sum(axis=0)
@@ -244,8 +281,10 @@ class Conv2d(Module):
         else:
             self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
         if self.bias is not None:
-            self.bias.grad += g.sum(axis=(0, 2, 3))
-        return g, padded_shape
+            # Over the batch first: adding whole images is one fast contiguous pass, where a
+            # sum over the axes (0, 2, 3) at once walks the array in short strided pieces.
+            self.bias.grad += g.sum(axis=0).sum(axis=(1, 2))
+        return g, fast, padded_shape
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """``grad_out (N, out_channels, Ho, Wo) -> grad_in (N, in_channels, H, W)``.
@@ -254,11 +293,15 @@ class Conv2d(Module):
         summed over batch and positions) into the grads; dL/dx spreads each output's
         gradient back over the patch it read, weighted by the kernel (a full convolution).
         """
-        g, padded_shape = self._grads(grad_out)
-        if self.fast:
-            # The columns' gradient W.T @ G_n, then col2im: kH*kW strided additions.
+        g, fast, padded_shape = self._grads(grad_out)
+        if fast:
+            # The columns' gradient W.T @ G_n (into the previous call's array), then col2im:
+            # kH*kW strided additions.
             w_flat = self.weight.data.reshape(self.out_channels, -1)
-            d_cols = w_flat.T @ g.reshape(g.shape[0], self.out_channels, -1)
+            g_flat = g.reshape(g.shape[0], self.out_channels, -1)
+            shape = (g.shape[0], w_flat.shape[1], g_flat.shape[2])
+            self._d_cols = _workspace(self._d_cols, shape, np.result_type(w_flat, g_flat))
+            d_cols = np.matmul(w_flat.T, g_flat, out=self._d_cols)
             gxp = _col2im(d_cols, padded_shape, self.kernel_size, self.stride)
         else:
             patches = np.tensordot(g, self.weight.data, axes=([1], [0]))  # (N,Ho,Wo,C,kH,kW)
@@ -326,21 +369,24 @@ class MaxPool2d(Module):
             # elementwise maxima of (N, C, Ho, Wo) slices, which NumPy runs far faster than
             # one max over the two small window axes.
             tiles = x[:, :, : ho * kh, : wo * kw].reshape(*x.shape[:2], ho, kh, wo, kw)
-            out = tiles[:, :, :, 0, :, 0].copy()
-            for i in range(kh):
-                for j in range(kw):
-                    if i or j:
-                        np.maximum(out, tiles[:, :, :, i, :, j], out=out)
-            if not np.isnan(out).any():  # NaN windows go the reference way, as torch picks
-                self._cache = ("tiles", x, out, x.shape)
-                return out
-        win = _windows(x, self.kernel_size, self.stride)
-        flat = win.reshape(*win.shape[:4], kh * kw)  # (N, C, Ho, Wo, kH*kW), a copy
-        idx = np.argmax(flat, axis=-1)  # the first maximum of each window
-        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
-        idx = self._torch_choice(flat, idx, out)
+            corners = [tiles[:, :, :, i, :, j] for i in range(kh) for j in range(kw)]
+            out = np.maximum(corners[0], corners[1]) if len(corners) > 1 else corners[0].copy()
+            for corner in corners[2:]:
+                np.maximum(out, corner, out=out)  # NaN propagates, as in torch
+            self._cache = ("tiles", x, out, x.shape)
+            return out
+        idx, out = self._argmax(x)
         self._cache = ("argmax", idx, out, x.shape)
         return out
+
+    def _argmax(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The reference: each window's maximum ``(N, C, Ho, Wo)`` of the padded ``x`` and the
+        index in ``[0, kH*kW)`` of the entry that gets its gradient, by torch's rules."""
+        win = _windows(x, self.kernel_size, self.stride)
+        flat = win.reshape(*win.shape[:4], -1)  # (N, C, Ho, Wo, kH*kW), a copy
+        idx = np.argmax(flat, axis=-1)  # the first maximum of each window
+        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        return self._torch_choice(flat, idx, out), out
 
     def _torch_choice(self, flat: np.ndarray, idx: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Where torch's choice of maximum differs from the first maximum ``idx``, take torch's.
@@ -378,16 +424,27 @@ class MaxPool2d(Module):
         if how == "tiles":
             # Visit the kH*kW offsets in row-major order; each output's gradient goes to the
             # first offset that holds its maximum (torch's tie rule), then that window is done.
-            x, gxp = saved, np.zeros(padded_shape, grad_out.dtype)
+            # Every pixel of the tiles is written below; only rows and columns that no
+            # window covers need zeros.
+            x, covered = (
+                saved,
+                out.shape[2] * kh == padded_shape[2] and out.shape[3] * kw == padded_shape[3],
+            )
+            gxp = (np.empty if covered else np.zeros)(padded_shape, grad_out.dtype)
             done, hit = np.zeros(out.shape, dtype=bool), np.empty(out.shape, dtype=bool)
             for i in range(kh):
                 for j in range(kw):
                     where = _offset(i, j, out.shape[2:], self.stride)
                     np.equal(x[where], out, out=hit)
-                    np.greater(hit, done, out=hit)  # hit and not done (for booleans)
+                    if i or j:  # before the first offset no window is done
+                        np.greater(hit, done, out=hit)  # hit and not done (for booleans)
                     np.multiply(grad_out, hit, out=gxp[where])
                     done |= hit
-            return gxp
+            if done.all():
+                return gxp
+            # A window holding NaN matched nowhere (NaN != NaN): torch sends its gradient to
+            # its last NaN, which the reference finds.
+            saved = self._argmax(x)[0]
         # Reference: a one-hot of each window's argmax, scattered back over the windows.
         one_hot = np.zeros((*saved.shape, kh * kw), grad_out.dtype)
         np.put_along_axis(one_hot, saved[..., None], grad_out[..., None], axis=-1)
@@ -415,7 +472,7 @@ class Unflatten(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x)
-        size = int(np.prod(self.unflattened_size))
+        size = math.prod(self.unflattened_size)
         if x.ndim <= self.dim or x.shape[self.dim] != size:
             raise ValueError(
                 f"{self!r} needs an input whose axis {self.dim} has {size} entries, got shape "

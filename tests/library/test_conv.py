@@ -333,3 +333,88 @@ def test_a_cnn_behind_unflatten_trains_its_first_conv_without_dx(monkeypatch):
     fast.backward_params(g)
     for a, b in zip(full.parameters(), fast.parameters(), strict=True):
         np.testing.assert_array_equal(a.grad, b.grad)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["im2col", "reference"])
+def test_float32_stays_float32_through_a_cnn(fast):
+    rng = np.random.default_rng(13)
+    model = Sequential(
+        Conv2d(2, 4, 3, padding=1, rng=0, dtype=np.float32, fast=fast),
+        ReLU(),
+        MaxPool2d(2, fast=fast),
+        Conv2d(4, 3, 3, stride=2, padding=1, rng=1, dtype=np.float32, fast=fast),
+    )
+    x = rng.normal(size=(3, 2, 8, 6)).astype(np.float32)
+    out = model(x)
+    dx = model.backward(np.ones(out.shape, np.float32))
+    assert out.dtype == dx.dtype == np.float32
+    assert all(p.data.dtype == p.grad.dtype == np.float32 for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: np.asfortranarray(x),
+        lambda x: x.transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3),  # channels first
+        lambda x: np.repeat(x, 2, axis=-1)[..., ::2],  # every other column of a wider array
+    ],
+    ids=["fortran", "channels-first", "strided"],
+)
+def test_conv_and_pool_take_non_contiguous_input(make):
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(2, 3, 8, 9))
+    view = make(x)
+    assert not view.flags.c_contiguous
+    np.testing.assert_array_equal(view, x)
+    conv, pool = Conv2d(3, 4, 3, padding=1, rng=0), MaxPool2d(2)
+    out = conv(view)
+    g = rng.normal(size=out.shape)
+    want_out, want_dx, want_dw, _ = _torch_conv(conv, x, g)
+    assert np.abs(out - want_out).max() < TOL
+    assert np.abs(conv.backward(make(g)) - want_dx).max() < TOL
+    assert np.abs(conv.weight.grad - want_dw).max() < TOL
+    xt = torch.tensor(x, requires_grad=True)
+    pooled = F.max_pool2d(xt, 2)
+    pooled.backward(torch.ones_like(pooled))
+    np.testing.assert_array_equal(pool(view), pooled.detach().numpy())
+    np.testing.assert_array_equal(pool.backward(np.ones(pooled.shape)), xt.grad.numpy())
+
+
+def test_arrays_kept_between_calls_never_change_what_was_returned():
+    # The fast path refills its padded input, columns and column gradient on each call; the
+    # outputs and input gradients it returned before must stay as they were, and a new batch
+    # size (the last, smaller batch of an epoch) must give torch's numbers.
+    rng = np.random.default_rng(15)
+    conv = Conv2d(2, 3, 3, padding=1, rng=0)
+    x1, x2, x3 = (rng.normal(size=(n, 2, 6, 5)) for n in (4, 4, 3))
+    out1 = conv(x1)
+    g1 = rng.normal(size=out1.shape)
+    dx1 = conv.backward(g1)
+    kept = out1.copy(), dx1.copy()
+    for x in (x2, x3):
+        conv.zero_grad()
+        out = conv(x)
+        g = rng.normal(size=out.shape)
+        want_out, want_dx, want_dw, bt = _torch_conv(conv, x, g)
+        assert np.abs(out - want_out).max() < TOL
+        assert np.abs(conv.backward(g) - want_dx).max() < TOL
+        assert np.abs(conv.weight.grad - want_dw).max() < TOL
+        assert np.abs(conv.bias.grad - bt.grad.numpy()).max() < TOL
+    np.testing.assert_array_equal(out1, kept[0])
+    np.testing.assert_array_equal(dx1, kept[1])
+
+
+def test_maxpool_fast_path_covers_nan_windows_only_in_backward():
+    # The tiles path pools NaN like torch (NaN wins) and finds NaN windows in backward, where
+    # no offset matched them; their gradient then goes where torch's does.
+    x = np.arange(32.0).reshape(1, 2, 4, 4)
+    x[0, 0, 1, 0] = x[0, 1, 2, 3] = np.nan
+    x[0, 1, 3, 2] = np.nan
+    pool = MaxPool2d(2)
+    out = pool(x)
+    xt = torch.tensor(x, requires_grad=True)
+    ot = F.max_pool2d(xt, 2)
+    np.testing.assert_array_equal(out, ot.detach().numpy())
+    g = np.arange(1.0, 9.0).reshape(out.shape)
+    ot.backward(torch.tensor(g))
+    np.testing.assert_array_equal(pool.backward(g), xt.grad.numpy())
