@@ -6,6 +6,7 @@ each score with this run's row, so the local reference run is not made twice."""
 
 from __future__ import annotations
 
+import compileall
 import csv
 import os
 import subprocess
@@ -59,6 +60,9 @@ def hostile_graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         write_notebook(project_notebook(extra_code=_forger(trees)), subs / "forger.ipynb")
         site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
         before_site = sorted(p.name for p in site.iterdir())
+        # The grader's byte code is written before the digest, so that only a change by a
+        # submission (a source or a poisoned .pyc), not Python's own first compile, differs.
+        compileall.compile_dir(REPO / "nnscratch_tools", quiet=1)
         before_code = _digest([REPO / "nnscratch_tools"])
         originals = _digest([subs / "aa_honest.ipynb", subs / "popen_daemon.ipynb"])
         env = {**os.environ, "HOME": str(home)}
