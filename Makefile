@@ -111,10 +111,13 @@ nbval: setup
 	    --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout=600 $(NOTEBOOK_DIRS); \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "nbval: no notebooks collected yet"; exit 0; fi; exit $$rc
 
+# nbval runs one kernel at a time, so it leaves a core free; the unit tests' servers, browser
+# and sandboxes often wait. Side by side (-j2) they share both cores; --output-sync prints each
+# one's output whole, when it ends, so the two never interleave.
 test: setup
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory nbval
+	@echo "make test: unit tests and nbval run side by side; each one's output is shown when it ends"
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit nbval
 
 # Shows that no test depends on the machine's speed: `make test` while two busy loops (started
 # here, stopped by their PIDs) keep both cores of a 2-core machine loaded.

@@ -106,7 +106,7 @@ def test_make_nbval_checks_another_configuration_than_make_execute() -> None:
     assert "$(NB_ENV) " in make_recipe("execute") and "NBVAL_ENV" not in make_recipe("execute")
     test = make_recipe("test")
     for part in ("lint", "unit", "nbval"):
-        assert re.search(rf"\$\(MAKE\)[^\n]* {part}$", test, re.M), f"make test skips {part}"
+        assert re.search(rf"^\t\$\(MAKE\)[^\n]* {part}\b", test, re.M), f"make test skips {part}"
 
 
 def test_unit_fast_leaves_out_the_registered_slow_tool_marker() -> None:
