@@ -13,7 +13,7 @@ same weights and data:
   the im2col layout of ``nnscratch.conv``, ReLU fused into pooling's backward, no checks):
   what a NumPy library could reach at most.
 
-Models: ``ISSUE_CNN`` (issue 23: 28x28 images, batch 64) and ``DIGITS_CNN`` (notebook 11's
+Models: ``MNIST_CNN`` (two conv blocks on 28x28 images, batch 64) and ``DIGITS_CNN`` (notebook 11's
 CNN on 8x8 digits, batch 32, with its ``Unflatten`` in front).
 """
 
@@ -38,8 +38,8 @@ from bench.throughput import (
 
 # Layer specs: ("conv", in, out) is Conv2d(in, out, 3, padding=1); ("pool",) is MaxPool2d(2).
 Spec = tuple[tuple[Any, ...], ...]
-ISSUE_CNN: dict[str, Any] = {
-    "name": "issue 23 CNN, 28x28",
+MNIST_CNN: dict[str, Any] = {
+    "name": "28x28 CNN, two conv blocks",
     "image": (1, 28, 28),
     "batch": 64,
     "unflatten": False,
@@ -324,7 +324,7 @@ def _contestants(
 
 
 def measure_cnn(
-    configs: Sequence[dict[str, Any]] = (ISSUE_CNN, DIGITS_CNN),
+    configs: Sequence[dict[str, Any]] = (MNIST_CNN, DIGITS_CNN),
     dtypes: Sequence[type] = (np.float32, np.float64),
     *,
     rounds: int = 15,

@@ -71,7 +71,7 @@ def pin_threads(threads: int) -> None:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target (issues 7 and 11) with the measured value and whether it is met."""
+    """Each target (bench/README.md) with the measured value and whether it is met."""
     rows: list[dict[str, Any]] = []
 
     def add(name: str, value: float, op: str, bound: float, shown: str, goal: str) -> None:
