@@ -65,6 +65,9 @@ def execute(path: Path, *, inplace: bool = True, timeout: int = 600) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
+        # Every cell has run when the kernel is shut down, so nothing is lost by stopping it at
+        # once; a graceful shutdown costs the kernel about 0.3 s of CPU per notebook.
+        shutdown_kernel="immediate",
         # nbclient must track widget state while running (its Output-widget hook fails
         # without it); drop_widget_views then removes that state before the notebook is saved.
     )
