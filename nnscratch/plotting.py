@@ -1392,7 +1392,7 @@ def _figure_png(figure: Any) -> bytes:
         trimmed = Image.new("RGBA", size, background)
         window = (max(left, 0), max(top, 0), min(left + size[0], width), min(top + size[1], height))
         trimmed.paste(pixels.crop(window), (window[0] - left, window[1] - top))
-        opaque = trimmed.getextrema()[3][0] == 255
+        opaque = trimmed.getchannel("A").getextrema()[0] == 255
         (trimmed.convert("RGB") if opaque else trimmed).save(
             buffer, format="png", compress_level=PNG_COMPRESS_LEVEL
         )
