@@ -16,8 +16,8 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -376,48 +376,47 @@ def _best_device(torch: Any) -> str:
     return "CPU"
 
 
+def _module_check(
+    module: str,
+    missing: CheckResult,
+    failed: CheckResult,
+    found: Callable[[Any], str],
+    use: Callable[[Any], Any] = lambda module: module,
+) -> CheckResult:
+    """Import ``module`` and apply ``use`` to it; ``missing`` when it is not installed,
+    ``failed`` (its detail followed by the error) when importing it or ``use`` raises, else
+    OK with the detail ``found`` gives for what ``use`` returned."""
+    if importlib.util.find_spec(module) is None:
+        return missing
+    try:
+        value = use(importlib.import_module(module))
+    except Exception as exc:  # a broken install raises all sorts of errors
+        return replace(failed, detail=f"{failed.detail}: {exc}")
+    return CheckResult(OK, missing.name, found(value))
+
+
 def check_torch() -> CheckResult:
     """torch importable, and the best device it can use (needed for notebooks 09-10 only)."""
-    if importlib.util.find_spec("torch") is None:
-        return CheckResult(
-            WARN,
-            "torch device",
-            "not installed (needed for notebooks 09 and 10)",
-            f"pip install torch, or {_PIP_INSTALL}",
-        )
-    try:
-        import torch
-    except Exception as exc:  # a broken install raises all sorts of errors
-        return CheckResult(
-            WARN,
-            "torch device",
-            f"import failed: {exc}",
-            "pip install --force-reinstall torch",
-        )
-    return CheckResult(OK, "torch device", f"{_best_device(torch)} (torch {torch.__version__})")
+    return _module_check(
+        "torch",
+        CheckResult(WARN, "torch device", "not installed (needed for notebooks 09 and 10)",
+                    f"pip install torch, or {_PIP_INSTALL}"),
+        CheckResult(WARN, "torch device", "import failed", "pip install --force-reinstall torch"),
+        found=lambda torch: f"{_best_device(torch)} (torch {torch.__version__})",
+    )  # fmt: skip
 
 
 def check_matplotlib() -> CheckResult:
     """matplotlib importable and its backend (the notebooks draw figures everywhere)."""
-    if importlib.util.find_spec("matplotlib") is None:
-        return CheckResult(
-            FAIL,
-            "matplotlib backend",
-            "not installed; notebooks cannot plot",
-            f"pip install matplotlib, or {_PIP_INSTALL}",
-        )
-    try:
-        import matplotlib
-
-        backend = matplotlib.get_backend()
-    except Exception as exc:
-        return CheckResult(
-            FAIL,
-            "matplotlib backend",
-            f"backend error: {exc}",
-            "unset MPLBACKEND or set it to a valid backend such as Agg",
-        )
-    return CheckResult(OK, "matplotlib backend", f"{backend} (matplotlib {matplotlib.__version__})")
+    return _module_check(
+        "matplotlib",
+        CheckResult(FAIL, "matplotlib backend", "not installed; notebooks cannot plot",
+                    f"pip install matplotlib, or {_PIP_INSTALL}"),
+        CheckResult(FAIL, "matplotlib backend", "backend error",
+                    "unset MPLBACKEND or set it to a valid backend such as Agg"),
+        use=lambda matplotlib: (matplotlib, matplotlib.get_backend()),
+        found=lambda found: f"{found[1]} (matplotlib {found[0].__version__})",
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- data

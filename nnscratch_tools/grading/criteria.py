@@ -7,7 +7,9 @@ the feedback can say what passed, what failed and why.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -214,53 +216,62 @@ def kernel_access(nb: Any) -> list[tuple[int, str]]:
     are skipped. Obfuscation that avoids every listed name is not caught (see the trust
     model in projects/README.md).
     """
-    import io
-    import tokenize
-
-    skipped = (tokenize.ENDMARKER, tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
-               tokenize.INDENT, tokenize.DEDENT)  # fmt: skip
     found: list[tuple[int, str]] = []
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
-        lines = [ln for ln in cell.source.split("\n") if not ln.lstrip().startswith(("%", "!"))]
-        hit = None
-        try:
-            tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
-        except (tokenize.TokenError, SyntaxError, IndentationError):
-            tokens = []
-            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(lines)))
-            hit = next((w for w in sorted(words) if w in KERNEL_NAMES), None)
-        previous = ""
-        significant = [t.string for t in tokens if t.type not in skipped]
-        position = -1
-        for token in tokens:
-            if hit:
-                break
-            if token.type not in skipped:
-                position += 1
-            if token.string == "IPython" and significant[position + 1 : position + 3] != [
-                ".", "display"
-            ]:  # IPython.display is for showing things; the rest of IPython is the kernel
-                hit = "IPython"
-            elif token.type == tokenize.NAME and token.string in KERNEL_NAMES:
-                # model.eval(), torch.compile(...), model.modules() are not the builtins
-                attribute = previous == "." and token.string in _ATTRIBUTE_OK
-                if not attribute:
-                    hit = token.string
-            elif token.type == tokenize.STRING:
-                words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", token.string))
-                hit = next((w for w in sorted(words) if w in KERNEL_NAMES - _COMMON_WORDS), None)
-            if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-                if previous == "sys" and token.string == ".":
-                    previous = "sys."
-                    continue
-                if previous == "sys." and token.string == "modules":
-                    hit = "sys.modules"
-                previous = token.string
+        hit = _kernel_name_in(cell.source)
         if hit:
             found.append((index, hit))
     return found
+
+
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+_SKIPPED = (tokenize.ENDMARKER, tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT,
+            tokenize.INDENT, tokenize.DEDENT)  # fmt: skip
+
+
+def _kernel_name_in(source: str) -> str | None:
+    """The first name of :data:`KERNEL_NAMES` in one code cell's ``source`` (magic lines
+    skipped), or None. Source that does not tokenize is searched word by word."""
+    text = "\n".join(ln for ln in source.split("\n") if not ln.lstrip().startswith(("%", "!")))
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text + "\n").readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        words = set(re.findall(_IDENTIFIER, text))
+        return next((w for w in sorted(words) if w in KERNEL_NAMES), None)
+    significant = [t.string for t in tokens if t.type not in _SKIPPED]
+    previous = ""
+    position = -1
+    for token in tokens:
+        if token.type not in _SKIPPED:
+            position += 1
+        hit = _token_names_kernel(token, previous, significant[position + 1 : position + 3])
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            if previous == "sys" and token.string == ".":
+                previous = "sys."
+                continue
+            if previous == "sys." and token.string == "modules":
+                hit = "sys.modules"
+            previous = token.string
+        if hit:
+            return hit
+    return None
+
+
+def _token_names_kernel(token: tokenize.TokenInfo, previous: str, after: list[str]) -> str | None:
+    """The kernel name ``token`` stands for, or None; ``previous`` is the token before it,
+    ``after`` the two significant tokens after it."""
+    if token.string == "IPython" and after != [".", "display"]:
+        return "IPython"  # IPython.display is for showing things; the rest of IPython is the kernel
+    if token.type == tokenize.NAME and token.string in KERNEL_NAMES:
+        # model.eval(), torch.compile(...), model.modules() are not the builtins
+        attribute = previous == "." and token.string in _ATTRIBUTE_OK
+        return None if attribute else token.string
+    if token.type == tokenize.STRING:
+        words = set(re.findall(_IDENTIFIER, token.string))
+        return next((w for w in sorted(words) if w in KERNEL_NAMES - _COMMON_WORDS), None)
+    return None
 
 
 # Names that are harmless as an attribute of something else (torch.compile, re.compile,
@@ -343,58 +354,85 @@ def score_automatic(
             "so the kernel's report of this run cannot be trusted; the instructor checks it"
         )
     for criterion in rubric.automatic:
-        pts = criterion.points
         if criterion.check == "sections":
-            if nb is None:
-                scores.append(CriterionScore(criterion, 0.0, False, "the notebook is unreadable"))
-                continue
-            reports = find_sections(nb, rubric.sections)
-            good = sum(r.ok for r in reports)
-            missing = [r.section.title for r in reports if not r.ok]
-            why = f"{good} of {len(reports)} required sections present and non-empty" + (
-                f"; missing or empty: {', '.join(missing)}" if missing else ""
-            )
-            score = round(pts * good / len(reports), 2) if reports else pts
-            scores.append(CriterionScore(criterion, score, good == len(reports), why))
+            scores.append(_score_sections(criterion, nb, rubric.sections))
         elif criterion.check == "runs":
-            why = (
-                "runs top to bottom in a fresh kernel within the limits"
-                if completed
-                else f"did not run to the end: {run_detail or 'not run'}"
-            )
-            if distrust:
-                scores.append(CriterionScore(criterion, 0.0, False, distrust))
-                continue
-            scores.append(CriterionScore(criterion, pts if completed else 0.0, completed, why))
+            scores.append(_score_runs(criterion, completed, run_detail, distrust))
         elif criterion.check == "figures":
-            need = int(criterion.options.get("min_figures", 1))
-            cells = figure_cells(executed) if executed is not None else []
-            ok = len(cells) >= need
-            where = ", ".join(f"cell {i + 1}" for i in sorted(set(cells)))
-            why = f"{len(cells)} figure(s) shown" + (f" ({where})" if where else "")
-            if not ok:
-                why += (
-                    f"; at least {need} needed (end plotting cells with "
-                    "nnscratch.plotting.show(alt) or plt.show())"
-                )
-            scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
+            scores.append(_score_figures(criterion, executed))
         elif criterion.check == "no_errors":
-            errors = cell_errors(executed) if executed is not None else []
-            if distrust:
-                scores.append(CriterionScore(criterion, 0.0, False, distrust))
-                continue
-            ok = completed and not errors
-            if errors:
-                first = errors[0]
-                why = (
-                    f"{len(errors)} cell(s) raised an error; first in cell {first[0] + 1}: "
-                    f"{first[1]}: {first[2]}"
-                )
-            elif not completed:
-                why = "the run did not finish, so not every cell could be checked"
-            else:
-                why = "no cell raised an error"
-            scores.append(CriterionScore(criterion, pts if ok else 0.0, ok, why))
+            scores.append(_score_no_errors(criterion, executed, completed, distrust))
         else:  # pragma: no cover - parse_rubric rejects unknown checks
             raise ValueError(f"unknown check {criterion.check!r}")
     return scores
+
+
+def _score_sections(
+    criterion: Criterion, nb: Any | None, sections: Sequence[Section]
+) -> CriterionScore:
+    """Points in proportion to the required sections present and non-empty."""
+    pts = criterion.points
+    if nb is None:
+        return CriterionScore(criterion, 0.0, False, "the notebook is unreadable")
+    reports = find_sections(nb, sections)
+    good = sum(r.ok for r in reports)
+    missing = [r.section.title for r in reports if not r.ok]
+    why = f"{good} of {len(reports)} required sections present and non-empty" + (
+        f"; missing or empty: {', '.join(missing)}" if missing else ""
+    )
+    score = round(pts * good / len(reports), 2) if reports else pts
+    return CriterionScore(criterion, score, good == len(reports), why)
+
+
+def _score_runs(
+    criterion: Criterion, completed: bool, run_detail: str, distrust: str
+) -> CriterionScore:
+    """All points when the notebook ran to the end (none when the run is not trusted)."""
+    pts = criterion.points
+    why = (
+        "runs top to bottom in a fresh kernel within the limits"
+        if completed
+        else f"did not run to the end: {run_detail or 'not run'}"
+    )
+    if distrust:
+        return CriterionScore(criterion, 0.0, False, distrust)
+    return CriterionScore(criterion, pts if completed else 0.0, completed, why)
+
+
+def _score_figures(criterion: Criterion, executed: Any | None) -> CriterionScore:
+    """All points when the run showed at least ``min_figures`` figures."""
+    pts = criterion.points
+    need = int(criterion.options.get("min_figures", 1))
+    cells = figure_cells(executed) if executed is not None else []
+    ok = len(cells) >= need
+    where = ", ".join(f"cell {i + 1}" for i in sorted(set(cells)))
+    why = f"{len(cells)} figure(s) shown" + (f" ({where})" if where else "")
+    if not ok:
+        why += (
+            f"; at least {need} needed (end plotting cells with "
+            "nnscratch.plotting.show(alt) or plt.show())"
+        )
+    return CriterionScore(criterion, pts if ok else 0.0, ok, why)
+
+
+def _score_no_errors(
+    criterion: Criterion, executed: Any | None, completed: bool, distrust: str
+) -> CriterionScore:
+    """All points when the run completed and no cell's reply said error (none when the
+    run is not trusted)."""
+    pts = criterion.points
+    errors = cell_errors(executed) if executed is not None else []
+    if distrust:
+        return CriterionScore(criterion, 0.0, False, distrust)
+    ok = completed and not errors
+    if errors:
+        first = errors[0]
+        why = (
+            f"{len(errors)} cell(s) raised an error; first in cell {first[0] + 1}: "
+            f"{first[1]}: {first[2]}"
+        )
+    elif not completed:
+        why = "the run did not finish, so not every cell could be checked"
+    else:
+        why = "no cell raised an error"
+    return CriterionScore(criterion, pts if ok else 0.0, ok, why)

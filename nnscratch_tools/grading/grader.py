@@ -10,12 +10,13 @@ sandbox (:mod:`.sandbox`), ``jobs`` at a time.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,37 +337,41 @@ def _remove(path: Path) -> None:
             return
     except OSError:
         return
-    counter = 0
+    counter = itertools.count(1)  # names of the entries moved up: .up-1, .up-2, ...
     for _ in range(10_000_000):  # bounded: each pass removes or moves up entries
         try:
             entries = list(os.scandir(path))
         except OSError:
             return
-        if not entries:
-            break
-        progress = False
-        for entry in entries:
-            try:
-                if not entry.is_dir(follow_symlinks=False):
-                    os.unlink(entry.path)
-                    progress = True
-                    continue
-                os.chmod(entry.path, 0o700)
-                inner = list(os.scandir(entry.path))
-                if not inner:
-                    os.rmdir(entry.path)
-                for child in inner:
-                    counter += 1
-                    os.rename(child.path, os.path.join(path, f".up-{counter}"))
-                progress = True
-            except OSError:
-                continue
-        if not progress:
+        if not entries or not _flatten_once(path, entries, counter):
             break
     try:
         os.rmdir(path)
     except OSError:
         pass
+
+
+def _flatten_once(path: Path, entries: list[os.DirEntry], counter: Iterator[int]) -> bool:
+    """One pass of :func:`_remove` over ``entries`` (those of ``path``): unlink each entry
+    that is not a folder, remove each empty sub-folder, move each sub-folder's contents up
+    into ``path``; True when anything was removed or moved."""
+    progress = False
+    for entry in entries:
+        try:
+            if not entry.is_dir(follow_symlinks=False):
+                os.unlink(entry.path)
+                progress = True
+                continue
+            os.chmod(entry.path, 0o700)
+            inner = list(os.scandir(entry.path))
+            if not inner:
+                os.rmdir(entry.path)
+            for child in inner:
+                os.rename(child.path, os.path.join(path, f".up-{next(counter)}"))
+            progress = True
+        except OSError:
+            continue
+    return progress
 
 
 def _result(sub: Submission, status: str, reason: str, rubric: Rubric, **kw: Any) -> Any:

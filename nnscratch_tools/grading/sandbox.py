@@ -509,43 +509,85 @@ def execute_isolated(
     Returns:
         a :class:`RunOutcome`; this function does not raise for anything the notebook does.
     """
-    import nbformat
-
     run_dir.mkdir(parents=True, exist_ok=True)
     conn = Path(tempfile.mkdtemp(prefix="conn-", dir=run_dir.parent))
     box = Sandbox(source, conn, library)
     cgroups = Cgroups(limits) if sandbox else None
-    prefix = limits_prefix(limits, cgroups) if cgroups is not None else None
-    if sandbox:
-        assert prefix is not None
-        sandbox_cmd = [*prefix, *bwrap_argv(box, limits)]
-        kernel = [
-            *sandbox_cmd, sys.executable, "-s", "-P", "-c", KERNEL_LAUNCHER,
-            SOURCE_DIR, SUBMISSION_DIR, LIBRARY_DIR,
-        ]  # fmt: skip
-        probe = [*sandbox_cmd, sys.executable, "-I", "-c", _probe_source()]
+    probe: list[str] | None = None
+    if cgroups is not None:
+        kernel, probe = _sandboxed_commands(box, limits, cgroups)
     else:
-        home, tmp = run_dir / "home", run_dir / "tmp"
-        env = _sandbox_env()
-        env.update(
-            HOME=str(home), TMPDIR=str(tmp), MPLCONFIGDIR=str(home / ".matplotlib"),
-            IPYTHONDIR=str(home / ".ipython"),
-        )  # fmt: skip
-        for folder in (home, tmp):
-            folder.mkdir(exist_ok=True)
-        spec = json.dumps({"cgroups": [], "rlimits": _rlimits(limits), "env": env})
-        kernel = [
-            sys.executable, "-I", "-c", LIMITS_EXEC, spec, *kernel_prefix, sys.executable,
-            "-s", "-P", "-c", KERNEL_LAUNCHER, "-", str(source), str(library),
-        ]  # fmt: skip
-        probe = None
+        kernel = _unsandboxed_kernel(run_dir, source, library, limits, kernel_prefix)
+    spec_path = _write_spec(run_dir, notebook, box, limits, kernel, probe, private)
+    start = time.monotonic()
+    proc, hard_kill = _run_runner(spec_path, run_dir, limits)
+    if cgroups is not None:
+        cgroups.kill_and_remove()
+    for name in ("kernel.json",):
+        (conn / name).unlink(missing_ok=True)
+    try:
+        conn.rmdir()
+    except OSError:
+        pass
+    wall = time.monotonic() - start
+    result = None if hard_kill else _read_json(run_dir / "result.json")
+    if result is None:
+        return _runner_failed(run_dir, limits, proc, hard_kill, wall)
+    return _outcome(result, run_dir, limits, cgroups, wall)
+
+
+def _sandboxed_commands(
+    box: Sandbox, limits: Limits, cgroups: Cgroups
+) -> tuple[list[str], list[str]]:
+    """``(kernel, probe)``: the command lines that start the kernel and the probe, each in
+    its own sandbox built by :func:`bwrap_argv` behind the limits."""
+    prefix = limits_prefix(limits, cgroups)
+    sandbox_cmd = [*prefix, *bwrap_argv(box, limits)]
+    kernel = [
+        *sandbox_cmd, sys.executable, "-s", "-P", "-c", KERNEL_LAUNCHER,
+        SOURCE_DIR, SUBMISSION_DIR, LIBRARY_DIR,
+    ]  # fmt: skip
+    probe = [*sandbox_cmd, sys.executable, "-I", "-c", _probe_source()]
+    return kernel, probe
+
+
+def _unsandboxed_kernel(
+    run_dir: Path, source: Path, library: Path, limits: Limits, kernel_prefix: Sequence[str]
+) -> list[str]:
+    """The kernel's command line for ``--unsafe-no-sandbox``: rlimits only, its home and
+    temporary folders in ``run_dir``, started through ``kernel_prefix``."""
+    home, tmp = run_dir / "home", run_dir / "tmp"
+    env = _sandbox_env()
+    env.update(
+        HOME=str(home), TMPDIR=str(tmp), MPLCONFIGDIR=str(home / ".matplotlib"),
+        IPYTHONDIR=str(home / ".ipython"),
+    )  # fmt: skip
+    for folder in (home, tmp):
+        folder.mkdir(exist_ok=True)
+    spec = json.dumps({"cgroups": [], "rlimits": _rlimits(limits), "env": env})
+    return [
+        sys.executable, "-I", "-c", LIMITS_EXEC, spec, *kernel_prefix, sys.executable,
+        "-s", "-P", "-c", KERNEL_LAUNCHER, "-", str(source), str(library),
+    ]  # fmt: skip
+
+
+def _write_spec(
+    run_dir: Path,
+    notebook: Path,
+    box: Sandbox,
+    limits: Limits,
+    kernel: list[str],
+    probe: list[str] | None,
+    private: Sequence[Path],
+) -> Path:
+    """Write the runner's ``spec.json`` into ``run_dir``; return its path."""
     spec_path = run_dir / "spec.json"
     spec_path.write_text(
         json.dumps(
             {
                 "notebook": str(notebook),
                 "run_dir": str(run_dir),
-                "conn": str(conn),
+                "conn": str(box.conn),
                 "kernel_dir": KERNEL_DIR,
                 "kernel_dir_bytes": KERNEL_DIR_BYTES,
                 "disk_bytes": int(limits.disk_mb) * 1024 * 1024,
@@ -560,6 +602,12 @@ def execute_isolated(
         ),
         encoding="utf-8",
     )
+    return spec_path
+
+
+def _run_runner(spec_path: Path, run_dir: Path, limits: Limits) -> tuple[subprocess.Popen, bool]:
+    """Run the trusted runner on ``spec_path`` until it ends or its time is up, then kill
+    its process group; ``(process, True if it had to be killed for time)``."""
     # The runner: `python -I` (no PYTHON* variables, no user site, nothing from the working
     # folder on sys.path), started in the grader's own folder, importing the grader's code.
     runner = [
@@ -568,7 +616,6 @@ def execute_isolated(
         "from nnscratch_tools.grading._runner import main; sys.exit(main(sys.argv[2:]))",
         str(_TOOLS_ROOT), str(spec_path),
     ]  # fmt: skip
-    start = time.monotonic()
     hard_kill = False
     with open(run_dir / "runner.log", "wb") as log:
         proc = subprocess.Popen(
@@ -585,27 +632,30 @@ def execute_isolated(
             hard_kill = True
         _kill_group(proc)  # the sandbox dies with its parent (--die-with-parent)
         proc.wait()
-    if cgroups is not None:
-        cgroups.kill_and_remove()
-    for name in ("kernel.json",):
-        (conn / name).unlink(missing_ok=True)
-    try:
-        conn.rmdir()
-    except OSError:
-        pass
-    wall = time.monotonic() - start
-    result = None if hard_kill else _read_json(run_dir / "result.json")
-    outcome = RunOutcome(status="error", wall_s=wall)
-    if result is None:
-        outcome.status = "timeout" if hard_kill else "error"
-        tail = (run_dir / "runner.log").read_bytes()[-800:].decode("utf-8", "replace").strip()
-        outcome.detail = (
-            f"the notebook did not finish within {limits.timeout_s:g} s and was killed"
-            if hard_kill
-            else f"the grader's runner failed (exit status {proc.returncode}): {tail[-400:]}"
-        )
-        return outcome
-    outcome.status = str(result.get("status", "error"))
+    return proc, hard_kill
+
+
+def _runner_failed(
+    run_dir: Path, limits: Limits, proc: subprocess.Popen, hard_kill: bool, wall: float
+) -> RunOutcome:
+    """The outcome when the runner left no readable result (killed for time, or failed)."""
+    outcome = RunOutcome(status="timeout" if hard_kill else "error", wall_s=wall)
+    tail = (run_dir / "runner.log").read_bytes()[-800:].decode("utf-8", "replace").strip()
+    outcome.detail = (
+        f"the notebook did not finish within {limits.timeout_s:g} s and was killed"
+        if hard_kill
+        else f"the grader's runner failed (exit status {proc.returncode}): {tail[-400:]}"
+    )
+    return outcome
+
+
+def _outcome(
+    result: dict[str, Any], run_dir: Path, limits: Limits, cgroups: Cgroups | None, wall: float
+) -> RunOutcome:
+    """The outcome from the runner's ``result.json``, the limits set, and the executed copy."""
+    import nbformat
+
+    outcome = RunOutcome(status=str(result.get("status", "error")), wall_s=wall)
     outcome.detail = str(result.get("detail", ""))[:2000]
     outcome.cell = result.get("cell") if isinstance(result.get("cell"), int) else None
     outcome.truncated = bool(result.get("truncated"))
