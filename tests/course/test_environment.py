@@ -109,10 +109,21 @@ def test_make_nbval_checks_another_configuration_than_make_execute() -> None:
         assert re.search(rf"^\t\$\(MAKE\)[^\n]* {part}\b", test, re.M), f"make test skips {part}"
 
 
+def _root_conftest():  # type: ignore[no-untyped-def]
+    """tests/conftest.py as a module (``import conftest`` may find tests/tools/conftest.py:
+    pytest puts each test folder on sys.path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "tests" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_unit_fast_leaves_out_the_registered_slow_tool_marker() -> None:
     import tomllib
 
-    import conftest
+    conftest = _root_conftest()
 
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert any(m.startswith("slow_tools:") for m in ini["markers"])
@@ -129,7 +140,7 @@ def test_unit_fast_leaves_out_the_registered_slow_tool_marker() -> None:
 def test_every_test_file_sits_in_a_folder_that_mirrors_a_package() -> None:
     """No test file at the top of tests/ or in a folder of its own making: the slow marker is
     set by folder, so a file elsewhere would silently change which tests `make unit-fast` runs."""
-    import conftest
+    conftest = _root_conftest()
 
     tests = ROOT / "tests"
     misplaced = [
