@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -78,6 +79,69 @@ def course_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("built site") / "site"
     assert build_site.build(out) == out / "index.html"
     return out
+
+
+def _load_tool(name: str):
+    """A script of tools/ (not a package) loaded as a module."""
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(name, root / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def course_decks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every lecture deck rendered once per test session by tools/build_slides.py into a
+    temporary folder (under /tmp, its name with a space: the decks and their assets work from
+    any folder), for every test that reads or opens the decks (test_lectures, test_browser).
+    Returns the folder; ``NN_name.slides.html`` beside the vendored assets."""
+    build_slides = _load_tool("build_slides")
+    out = tmp_path_factory.mktemp("built slides")
+    decks = build_slides.find_decks()
+    paths = build_slides.build(decks, out)
+    assert [p.name for p in paths] == [f"{d.stem}.slides.html" for d in decks]
+    return out
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def course_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The student edition of this checkout, made once per test session with the README's
+    command (``nnscratch release --out DIR``, run in the checkout) into a temporary folder whose
+    name has a space, for the tests that only read it (test_release's real notebooks) or copy
+    it (the hub's instructor repository). The release must not touch notebooks/: checked here,
+    byte for byte."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("release") / "student edition"
+    before = _tree_digest(root / "notebooks")
+    nnscratch = Path(sys.executable).with_name("nnscratch")
+    subprocess.run(
+        [str(nnscratch), "release", "--out", str(out)],
+        cwd=root, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert _tree_digest(root / "notebooks") == before, "release modified notebooks/"
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, launched once per test session and shared by
+    every browser test (each test opens its own context: cookies, storage and routes are not
+    shared). Callers skip first when Chromium or Playwright is missing."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

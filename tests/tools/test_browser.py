@@ -51,16 +51,8 @@ if not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
         raise RuntimeError(reason.replace("skipped: ", "NNSCRATCH_CI is set but "))
     pytest.skip(reason, allow_module_level=True)
 
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright  # noqa: E402
+from playwright.sync_api import BrowserContext, Page, Route  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
-
-
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 # ------------------------------------------------------------------ browser and guards
 
@@ -94,11 +86,9 @@ class Guard:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+def browser(chromium):
+    """The session's Chromium (tests/conftest.py), shared with the hub's browser tests."""
+    return chromium
 
 
 @pytest.fixture
@@ -342,12 +332,10 @@ def test_student_edition_stops_at_exercise_1_with_the_message_on_screen(context,
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("slides")
-    build_slides = _tool("build_slides")
-    names = ["01_perceptron.ipynb", "02_forward_pass.ipynb"]
-    build_slides.build([ROOT / "lectures" / n for n in names], out)
-    return out
+def decks(course_decks: Path) -> Path:
+    """Every deck as tools/build_slides.py renders it, built once per session (tests/conftest.py)
+    and shared with tests/tools/test_lectures.py."""
+    return course_decks
 
 
 FIND_SLIDE_WITH_FRAGMENT_AND_NOTES = """() => {

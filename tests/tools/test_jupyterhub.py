@@ -89,17 +89,14 @@ def _git(*args: str, cwd: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory) -> Iterator[dict]:
+def hub(tmp_path_factory, course_release: Path) -> Iterator[dict]:
     """The student edition in a bare repository, and a running hub. Yields url, link(path),
     homes, instructor (a clone of the bare repository), log."""
     base = tmp_path_factory.mktemp("hub")
-    # The student edition, as the README tells the instructor to publish it.
+    # The student edition, as the README tells the instructor to publish it: made once per
+    # session by the README's command (`nnscratch release`, tests/conftest.py).
     instructor = base / "instructor"
-    nnscratch = Path(sys.executable).with_name("nnscratch")  # the README's command
-    subprocess.run(
-        [str(nnscratch), "release", "--out", str(instructor)],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    shutil.copytree(course_release, instructor)
     _git("init", "--quiet", "--initial-branch=main", cwd=instructor)
     _git("add", "--all", cwd=instructor)
     _git("commit", "--quiet", "-m", "student edition", cwd=instructor)
@@ -143,13 +140,9 @@ def hub(tmp_path_factory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
-def browser(hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+def browser(hub, chromium):
+    """The session's Chromium (tests/conftest.py), shared with tests/tools/test_browser.py."""
+    return chromium
 
 
 @pytest.fixture(scope="module")

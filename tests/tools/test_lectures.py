@@ -113,12 +113,14 @@ class SlideHTML(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+def rendered(course_decks: Path) -> tuple[Path, dict[str, str]]:
     """Every deck rendered once by the build script into a temporary folder (under /tmp, its
-    name with a space: the decks and their assets work from any folder)."""
-    out = tmp_path_factory.mktemp("built slides")
-    paths = build_slides.build(DECKS, out)
-    return out, {p.name.removesuffix(".slides.html"): p.read_text(encoding="utf-8") for p in paths}
+    name with a space: the decks and their assets work from any folder): built once per test
+    session (tests/conftest.py) and shared with tests/tools/test_browser.py."""
+    paths = [course_decks / f"{deck.stem}.slides.html" for deck in DECKS]
+    return course_decks, {
+        p.name.removesuffix(".slides.html"): p.read_text(encoding="utf-8") for p in paths
+    }
 
 
 def _parse(html: str) -> SlideHTML:

@@ -233,13 +233,10 @@ needs_real = pytest.mark.skipif(not REAL_NOTEBOOKS, reason="no notebooks in note
 
 
 @pytest.fixture(scope="module")
-def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One release of the real repository, shared by the tests below."""
-    out = tmp_path_factory.mktemp("real") / "student"
-    before = _tree_digest(REPO / "notebooks")
-    rel.release(REPO, out)
-    assert _tree_digest(REPO / "notebooks") == before, "release modified notebooks/"
-    return out
+def real_release(course_release: Path) -> Path:
+    """One release of the real repository (``nnscratch release``, which must leave notebooks/
+    untouched), made once per session (tests/conftest.py) and shared with the hub's test."""
+    return course_release
 
 
 @needs_real
@@ -287,22 +284,26 @@ def test_a_real_released_notebook_stops_at_its_first_exercise(
     _assert_stops_at_first_exercise(instructor, student, REPO / "notebooks")
 
 
-@pytest.mark.parametrize("which", ["fixture", "real"])
-def test_nbgrader_generate_assignment_accepts_our_notebook(which: str, tmp_path: Path) -> None:
-    """nbgrader (if installed) reads our markers the same way as `nnscratch release`.
+def _nbgrader_source(which: str):
+    if which == "fixture":
+        return instructor_notebook()
+    return nbformat.read(REAL_NOTEBOOKS[0], as_version=4)
+
+
+@pytest.fixture(scope="module")
+def nbgrader_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An nbgrader course whose assignment ps1 holds our fixture notebook and our first real
+    notebook (``fixture.ipynb``, ``real.ipynb``), after ONE `nbgrader generate_assignment`: it
+    handles every notebook of an assignment, and each run pays nbgrader's start-up and its
+    gradebook's creation.
 
     Our notebooks carry no nbgrader cell metadata, so its metadata checks are switched off.
     """
     pytest.importorskip("nbgrader")
-    if which == "real" and not REAL_NOTEBOOKS:
-        pytest.skip("no notebooks in notebooks/ yet")
-    source = (
-        instructor_notebook()
-        if which == "fixture"
-        else nbformat.read(REAL_NOTEBOOKS[0], as_version=4)
-    )
-    course = tmp_path / "course"
-    write_notebook(source, course / "source" / "ps1" / "ps1.ipynb")
+    tmp = tmp_path_factory.mktemp("nbgrader")
+    course = tmp / "course"
+    for which in ("fixture", "real") if REAL_NOTEBOOKS else ("fixture",):
+        write_notebook(_nbgrader_source(which), course / "source" / "ps1" / f"{which}.ipynb")
     done = subprocess.run(
         [
             sys.executable,
@@ -313,7 +314,7 @@ def test_nbgrader_generate_assignment_accepts_our_notebook(which: str, tmp_path:
             "--CourseDirectory.root=" + str(course),
             "--ClearSolutions.enforce_metadata=False",
             "--ClearHiddenTests.enforce_metadata=False",
-            "--CourseDirectory.db_url=sqlite:///" + str(tmp_path / "gradebook.db"),
+            "--CourseDirectory.db_url=sqlite:///" + str(tmp / "gradebook.db"),
             "--force",
         ],
         capture_output=True,
@@ -324,6 +325,16 @@ def test_nbgrader_generate_assignment_accepts_our_notebook(which: str, tmp_path:
         env={**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), PATH])},
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    theirs = nbformat.read(course / "release" / "ps1" / "ps1.ipynb", as_version=4)
-    ours = rel.release_notebook(source)
+    return course
+
+
+@pytest.mark.parametrize("which", ["fixture", "real"])
+def test_nbgrader_generate_assignment_accepts_our_notebook(
+    which: str, nbgrader_course: Path
+) -> None:
+    """nbgrader (if installed) reads our markers the same way as `nnscratch release`."""
+    if which == "real" and not REAL_NOTEBOOKS:
+        pytest.skip("no notebooks in notebooks/ yet")
+    theirs = nbformat.read(nbgrader_course / "release" / "ps1" / f"{which}.ipynb", as_version=4)
+    ours = rel.release_notebook(_nbgrader_source(which))
     assert [c.source for c in theirs.cells] == [c.source for c in ours.cells]
