@@ -95,8 +95,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 
+# --durations: the CI log lists the slowest tests, so where the 15 minutes go stays visible.
 unit: setup
-	$(NB_ENV) $(PYTEST) tests
+	$(NB_ENV) $(PYTEST) --durations=25 tests
 
 unit-fast: setup
 	$(NB_ENV) $(PYTEST) -m "not slow_tools" tests
