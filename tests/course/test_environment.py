@@ -78,6 +78,14 @@ def make_variable(name: str, op: str = ":=") -> dict[str, str]:
     return dict(re.findall(r"(\w+)=(\S+)", match.group(1)))
 
 
+def make_variable_list(name: str) -> list[str]:
+    """The words of the Makefile variable ``name`` (``:=``, continued lines joined)."""
+    makefile = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    match = re.search(rf"^{re.escape(name)}\s*:=(.*)$", makefile, re.M)
+    assert match, f"no variable {name!r} in the Makefile"
+    return match.group(1).split()
+
+
 def make_recipe(target: str) -> str:
     makefile = (ROOT / "Makefile").read_text()
     match = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.M)
@@ -105,8 +113,14 @@ def test_make_nbval_checks_another_configuration_than_make_execute() -> None:
     assert "$(NB_ENV) $(NBVAL_ENV) " in make_recipe("nbval")  # later assignments win
     assert "$(NB_ENV) " in make_recipe("execute") and "NBVAL_ENV" not in make_recipe("execute")
     test = make_recipe("test")
-    for part in ("lint", "unit", "nbval"):
+    for part in ("lint", "unit-grading", "unit-others", "nbval"):
         assert re.search(rf"^\t\$\(MAKE\)[^\n]* {part}\b", test, re.M), f"make test skips {part}"
+    # The two unit parts are `make unit` split in two: the grading files, and all the others.
+    grading = make_variable_list("GRADING_TESTS")
+    assert grading and all((ROOT / path).is_file() for path in grading), grading
+    assert "$(GRADING_TESTS)" in make_recipe("unit-grading")
+    others = make_recipe("unit-others")
+    assert "$(addprefix --ignore=,$(GRADING_TESTS)) tests" in others
 
 
 def _root_conftest():  # type: ignore[no-untyped-def]
