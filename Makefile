@@ -69,6 +69,12 @@ $(STAMP): requirements.txt pyproject.toml $(SITE_REQS) $(HUB_REQS) $(DEV_REQS) $
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
 	    $(if $(SITE_REQS),-r $(SITE_REQS)) $(if $(HUB_REQS),-r $(HUB_REQS)) $(if $(DEV_REQS),-r $(DEV_REQS))
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# jupyter-events asks for jsonschema[format-nongpl], whose optional IRI checker
+	@# (rfc3987-syntax) compiles 38 lark grammars whenever jsonschema is imported: about 2 s of
+	@# CPU in every process that imports nbformat (each graded submission's runner, nbval, every
+	@# Jupyter server) for a format no schema here uses. Without it jsonschema skips that format
+	@# and `pip check` stays clean.
+	$(BIN)/python -m pip uninstall --quiet --disable-pip-version-check -y rfc3987-syntax
 	install -D -m 644 $(LAB_SETTINGS) $(VENV)/etc/jupyter/labconfig/default_setting_overrides.json
 	@if command -v npm >/dev/null; then npm ci --prefix tools/a11y --no-audit --no-fund --silent; \
 	  else echo "npm not found: axe-core (tools/a11y) not installed, the accessibility tests skip"; fi

@@ -57,6 +57,19 @@ def test_makefile_installs_the_same_file() -> None:
     assert "-r $(SITE_REQS)" in make_recipe("$(STAMP)")
 
 
+def test_importing_nbformat_compiles_no_grammar() -> None:
+    """`make setup` removes rfc3987-syntax: its import compiles 38 lark grammars (about 2 s
+    of CPU) in every process that validates a notebook, the grader's runner for each
+    submission included, for an IRI format no schema here uses."""
+    import subprocess
+    import sys
+
+    code = "import nbformat, jsonschema, sys; print(sorted(m for m in sys.modules if 'lark' in m))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+    assert subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True).returncode == 0
+
+
 def test_installed_versions_match_the_pins() -> None:
     wrong = {}
     for name, version in pins().items():
