@@ -113,15 +113,31 @@ def _namespace_of(pid: int) -> str | None:
         return None
 
 
+def _runs_code(entry: Path) -> bool:
+    """Whether any thread of process ``entry`` (a /proc folder) can still run.
+
+    A process that has exited stays in /proc as a zombie until its parent reaps it; bwrap's
+    init is reaped by the machine's PID 1, which can take a second or more. A zombie runs
+    nothing, but a leader thread that exited shows as one while its other threads run, so
+    every thread is looked at.
+    """
+    for task in (entry / "task").iterdir():
+        # /proc/PID/task/TID/stat: "TID (name) STATE ..."; the name may hold spaces or ")"
+        if (task / "stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 def _left_in(namespace: str) -> list[int]:
-    """Processes still in PID namespace ``namespace`` (only the sandbox's own ones)."""
+    """Processes of PID namespace ``namespace`` that can still run (only the sandbox's own
+    ones; a zombie, exited but not yet reaped, is not counted)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if os.readlink(entry / "ns" / "pid") == namespace:
+                if os.readlink(entry / "ns" / "pid") == namespace and _runs_code(entry):
                     found.append(int(entry.name))
-            except OSError:
+            except (OSError, IndexError):
                 continue
     return found
 
@@ -437,7 +453,7 @@ def _kill_sandbox(process: Any, result: dict[str, Any]) -> None:
 
 
 def _confirm_sandbox_ended(namespace: str | None, result: dict[str, Any]) -> None:
-    """Wait (up to 10 s) until no process of PID namespace ``namespace`` is left; say so."""
+    """Wait (up to 10 s) until no process of PID namespace ``namespace`` can run; say so."""
     left: list[int] = []
     for _ in range(100):
         left = _left_in(namespace) if namespace else []
