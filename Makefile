@@ -27,7 +27,7 @@ NBVAL_ENV ?= OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SandyBridge
 # carries the marker slow_tools (tests/conftest.py), and `make unit-fast` leaves them out.
 PYTEST := $(BIN)/python -m pytest -q -rs
 
-.PHONY: help setup lab test test-under-load unit unit-grading unit-others unit-fast nbval lint execute slides site \
+.PHONY: help setup lab test test-under-load unit unit-grading unit-browser unit-others unit-fast nbval lint execute slides site \
         test-browser bench clean
 
 help:
@@ -105,14 +105,21 @@ lint: setup
 unit: setup
 	$(NB_ENV) $(PYTEST) --durations=25 tests
 
-# `make unit` in two parts that `make test` runs side by side: the grading tests, and the rest.
+# `make unit` in three parts that `make test` runs side by side: the grading tests; the tests
+# that share one Chromium, one JupyterLab, one site build, one render of the decks and one
+# student edition (session fixtures of tests/conftest.py, so they stay in one process); the rest.
 GRADING_TESTS := tests/tools/test_grade.py tests/tools/test_grade_shards.py \
                  tests/tools/test_gradescope.py tests/tools/test_hostile_submissions.py
+BROWSER_TESTS := tests/tools/test_browser.py tests/tools/test_jupyterhub.py tests/tools/test_lab.py \
+                 tests/tools/test_lectures.py tests/tools/test_site.py tests/tools/test_release.py
 unit-grading: setup
 	$(NB_ENV) $(PYTEST) --durations=15 $(GRADING_TESTS)
 
+unit-browser: setup
+	$(NB_ENV) $(PYTEST) --durations=20 $(BROWSER_TESTS)
+
 unit-others: setup
-	$(NB_ENV) $(PYTEST) --durations=25 $(addprefix --ignore=,$(GRADING_TESTS)) tests
+	$(NB_ENV) $(PYTEST) --durations=15 $(addprefix --ignore=,$(GRADING_TESTS) $(BROWSER_TESTS)) tests
 
 unit-fast: setup
 	$(NB_ENV) $(PYTEST) -m "not slow_tools" tests
@@ -128,13 +135,13 @@ nbval: setup
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "nbval: no notebooks collected yet"; exit 0; fi; exit $$rc
 
 # The grading tests (sandboxes, one kernel per submission) and the other tool tests (servers,
-# a browser, builds) both spend much of their time waiting, and nbval runs one kernel at a
-# time: side by side (-j3) they share both cores. --output-sync prints each one's output whole,
+# a browser, builds) spend much of their time waiting, and nbval runs one kernel at a time:
+# side by side (-j4) they share both cores. --output-sync prints each one's output whole,
 # when it ends, so they never interleave. `make unit` still runs every test in one process.
 test: setup
 	$(MAKE) --no-print-directory lint
-	@echo "make test: grading tests, other unit tests and nbval run side by side; each one's output is shown when it ends"
-	$(MAKE) --no-print-directory -j3 --output-sync=target unit-grading unit-others nbval
+	@echo "make test: grading tests, browser and server tests, other unit tests and nbval run side by side; each one's output is shown when it ends"
+	$(MAKE) --no-print-directory -j4 --output-sync=target unit-grading unit-browser unit-others nbval
 
 # Shows that no test depends on the machine's speed: `make test` while two busy loops (started
 # here, stopped by their PIDs) keep both cores of a 2-core machine loaded.

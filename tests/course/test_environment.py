@@ -126,14 +126,25 @@ def test_make_nbval_checks_another_configuration_than_make_execute() -> None:
     assert "$(NB_ENV) $(NBVAL_ENV) " in make_recipe("nbval")  # later assignments win
     assert "$(NB_ENV) " in make_recipe("execute") and "NBVAL_ENV" not in make_recipe("execute")
     test = make_recipe("test")
-    for part in ("lint", "unit-grading", "unit-others", "nbval"):
+    for part in ("lint", "unit-grading", "unit-browser", "unit-others", "nbval"):
         assert re.search(rf"^\t\$\(MAKE\)[^\n]* {part}\b", test, re.M), f"make test skips {part}"
-    # The two unit parts are `make unit` split in two: the grading files, and all the others.
-    grading = make_variable_list("GRADING_TESTS")
-    assert grading and all((ROOT / path).is_file() for path in grading), grading
+    # The three unit parts are `make unit` split in three: the grading files, the files that
+    # share the browser and server fixtures, and all the others.
+    grading, browser = make_variable_list("GRADING_TESTS"), make_variable_list("BROWSER_TESTS")
+    for files in (grading, browser):
+        assert files and all((ROOT / path).is_file() for path in files), files
+    assert not set(grading) & set(browser)
     assert "$(GRADING_TESTS)" in make_recipe("unit-grading")
+    assert "$(BROWSER_TESTS)" in make_recipe("unit-browser")
     others = make_recipe("unit-others")
-    assert "$(addprefix --ignore=,$(GRADING_TESTS)) tests" in others
+    assert "$(addprefix --ignore=,$(GRADING_TESTS) $(BROWSER_TESTS)) tests" in others
+    # A test file that uses a session fixture of the browser part must run in that part, or
+    # the fixture (a Chromium, a JupyterLab, a site build) is built twice.
+    shared = ("course_site", "course_lab", "chromium", "course_decks", "course_release")
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        text = path.read_text(encoding="utf-8")
+        if any(re.search(rf"def \w+\([^)]*\b{name}\b", text) for name in shared):
+            assert path.relative_to(ROOT).as_posix() in browser, path
 
 
 def _root_conftest():  # type: ignore[no-untyped-def]

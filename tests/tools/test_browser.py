@@ -161,11 +161,21 @@ def _open_notebook(page: Page, lab: dict, rel: str) -> None:
     page.goto(f"{lab['url']}/lab/tree/{rel}?reset&token={lab['token']}")
     page.wait_for_selector(f"{PANEL} .jp-Notebook .jp-Cell")
     page.wait_for_selector(IDLE)
-    try:  # the dialog, if it comes, comes within seconds of opening
-        page.locator(".jp-Dialog", has_text="Select Kernel").wait_for(timeout=10_000)
-    except PlaywrightTimeout:
-        pass
-    _accept_kernel_dialog(page)
+    # JupyterLab asks which kernel to start before it starts one: once the server has a
+    # session with an idle kernel for this notebook, no dialog can come any more.
+    deadline = time.monotonic() + WAIT / 1000
+    while not _accept_kernel_dialog(page) and not _kernel_idle(lab, rel):
+        assert time.monotonic() < deadline, f"{rel}: no kernel started and no dialog came"
+        time.sleep(0.2)
+
+
+def _kernel_idle(lab: dict, rel: str) -> bool:
+    """Whether the server holds a session for notebook ``rel`` whose kernel is idle."""
+    for session in _api(lab, "/api/sessions"):
+        kernel = session.get("kernel") or {}
+        if session.get("path") == rel and kernel.get("execution_state") == "idle":
+            return True
+    return False
 
 
 #: The notebook on show (another notebook's tab may be open, hidden, from the workspace).
