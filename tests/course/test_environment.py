@@ -67,7 +67,8 @@ def test_importing_nbformat_compiles_no_grammar() -> None:
     code = "import nbformat, jsonschema, sys; print(sorted(m for m in sys.modules if 'lark' in m))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
-    assert subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True).returncode == 0
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
 
 
 def test_installed_versions_match_the_pins() -> None:
