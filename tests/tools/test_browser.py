@@ -656,8 +656,16 @@ def test_axe_course_content_in_jupyterlab(context, lab, shots, name):
            if (!s) return; for (let y = 0; y <= s.scrollHeight; y += 600) {
              s.scrollTop = y; await new Promise(r => setTimeout(r, 30)); } }"""
     )
+    # Outputs render after their cells appear: wait for every stored figure.
+    stored = nbformat.read(lab["folder"] / f"{name}.ipynb", as_version=4)
+    data = [o.get("data", {}) for c in stored.cells for o in c.get("outputs", [])]
+    expected = sum("image/png" in d or str(d.get("text/html", "")).count("<img") for d in data)
+    assert expected >= 1, f"{name} stores no figure"
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[f"{PANEL} .jp-OutputArea-output img", expected],
+    )
     figures = page.locator(f"{PANEL} .jp-OutputArea-output img")
-    assert figures.count() >= 1
     alts = figures.evaluate_all("imgs => imgs.map(i => i.getAttribute('alt') || '')")
     assert all(len(a.split()) >= 6 for a in alts), [a for a in alts if len(a.split()) < 6][:3]
     # the course's content: rendered Markdown and outputs (editors, prompts: JupyterLab's chrome)
