@@ -166,7 +166,7 @@ def _open_notebook(page: Page, lab: dict, rel: str) -> None:
     deadline = time.monotonic() + WAIT / 1000
     while not _accept_kernel_dialog(page) and not _kernel_idle(lab, rel):
         assert time.monotonic() < deadline, f"{rel}: no kernel started and no dialog came"
-        time.sleep(0.2)
+        page.wait_for_timeout(200)  # lets the request guard run
 
 
 def _kernel_idle(lab: dict, rel: str) -> bool:
@@ -222,16 +222,20 @@ def _run_all(page: Page, done: str = ALL_NUMBERED, arg: object = None) -> None:
 
 
 def _save(page: Page, path: Path) -> None:
+    """Ctrl+S, as a student saves. The file must change within a minute: JupyterLab's
+    autosave (every two minutes) cannot stand in for the key."""
     before = path.stat().st_mtime_ns
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
-    deadline = time.monotonic() + WAIT / 1000
+    deadline = time.monotonic() + 60
     while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
-        time.sleep(0.25)
+        # Not time.sleep: the context's request guard (a route) runs only while Playwright
+        # has control, so a sleeping test would hold the save's request back until autosave.
+        page.wait_for_timeout(250)
+    assert path.stat().st_mtime_ns != before, f"Ctrl+S did not save {path.name}"
     page.wait_for_function(
         "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')"
     )
-    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved"
 
 
 def _explorer(page: Page):

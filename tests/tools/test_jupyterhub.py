@@ -321,7 +321,7 @@ def test_a_students_edit_survives_the_next_pull(hub, students, shots) -> None:
             page.screenshot(path=str(shots / "hub_bob_save_dialog.png"))
             print("save dialog:", dialog.first.inner_text()[:300])
             dialog.locator("button", has_text="Overwrite").first.click()
-        time.sleep(0.25)
+        page.wait_for_timeout(250)  # lets the request guard (a route) run
     if ANSWER not in nb_path.read_text(encoding="utf-8"):
         page.screenshot(path=str(shots / "hub_bob_not_saved.png"))
     assert ANSWER in nb_path.read_text(encoding="utf-8"), "the answer was not saved"
