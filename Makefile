@@ -135,13 +135,14 @@ nbval: setup
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "nbval: no notebooks collected yet"; exit 0; fi; exit $$rc
 
 # The grading tests (sandboxes, one kernel per submission) and the other tool tests (servers,
-# a browser, builds) spend much of their time waiting, and nbval runs one kernel at a time:
-# side by side (-j4) they share both cores. --output-sync prints each one's output whole,
-# when it ends, so they never interleave. `make unit` still runs every test in one process.
+# a browser, builds) spend much of their time waiting, and nbval and lint (mypy) use one core
+# each: side by side (-j5) they share both cores. --output-sync prints each one's output whole,
+# when it ends, so they never interleave; each pytest part ends with the CPU time it used
+# (tests/conftest.py), so the log shows where the time goes. `make unit` still runs every
+# test in one process.
 test: setup
-	$(MAKE) --no-print-directory lint
-	@echo "make test: grading tests, browser and server tests, other unit tests and nbval run side by side; each one's output is shown when it ends"
-	$(MAKE) --no-print-directory -j4 --output-sync=target unit-grading unit-browser unit-others nbval
+	@echo "make test: lint, grading tests, browser and server tests, other unit tests and nbval run side by side; each one's output is shown when it ends"
+	$(MAKE) --no-print-directory -j5 --output-sync=target lint unit-grading unit-browser unit-others nbval
 
 # Shows that no test depends on the machine's speed: `make test` while two busy loops (started
 # here, stopped by their PIDs) keep both cores of a 2-core machine loaded.

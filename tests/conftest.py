@@ -34,6 +34,20 @@ def is_slow_tool_test(path: Path) -> bool:
     return bool(set(folders) & set(SLOW_TOOL_FOLDERS))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The CPU time this run used, its own and that of the processes it waited for (kernels,
+    sandboxes, servers, the browser): on a 2-core machine, `make test`'s parts side by side
+    take about the sum of these over two, so this is where its time goes."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    terminalreporter.write_line(
+        f"CPU time: {own.ru_utime + own.ru_stime:.0f} s in pytest, "
+        f"{children.ru_utime + children.ru_stime:.0f} s in the processes it started"
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if is_slow_tool_test(item.path):
