@@ -74,7 +74,10 @@ def test_wheel_in_a_clean_venv_runs_notebooks_01_to_10_outside_the_repo(tmp_path
     pins = _pins()
     assert pins["torch"] == "2.13.0"
     requirements = [f"{name}=={pins[name]}" for name in RUNTIME]
-    _run([python, "-m", "pip", "install", "--quiet", f"{wheels[0]}[plot,torch]", *requirements])
+    # --no-compile: pip would byte-compile every module of every package (torch's thousands
+    # among them), about 35 s of CPU; Python compiles the few the notebooks import instead.
+    _run([python, "-m", "pip", "install", "--quiet", "--no-compile", f"{wheels[0]}[plot,torch]",
+          *requirements])  # fmt: skip
     installed = time.perf_counter()
 
     course = tmp_path / "course"  # outside the repository: nothing can be read from it
