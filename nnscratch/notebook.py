@@ -7,6 +7,7 @@ import os
 import random
 import sys
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,22 @@ def _inline_figures_in_jupyter() -> None:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None and getattr(shell, "kernel", None) is not None:
         shell.run_line_magic("matplotlib", "inline")
+
+
+def _deterministic_algorithms(torch: Any) -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)``, without its import cost.
+
+    That call also sets the flag for ``torch.compile``'s compiler (``torch._inductor``), and
+    importing the compiler's config to do so imports the whole compiler: about 1.7 s of CPU
+    in every notebook that uses torch, none of which compiles anything. Until the compiler
+    is imported, its environment variable sets the same flag when it is; then the switch
+    that the call itself flips.
+    """
+    if "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return
+    os.environ["TORCHINDUCTOR_DETERMINISTIC"] = "1"
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1) -> None:
@@ -84,7 +101,7 @@ def setup_notebook(seed: int = 0, *, torch: bool | None = None, threads: int = 1
             ) from exc
 
         _torch.manual_seed(seed)
-        _torch.use_deterministic_algorithms(True, warn_only=True)
+        _deterministic_algorithms(_torch)
         _torch.set_num_threads(threads)
         _torch.backends.cudnn.benchmark = False
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
