@@ -113,6 +113,12 @@ def _namespace_of(pid: int) -> str | None:
         return None
 
 
+def _task_state(stat: Path) -> str:
+    """The state letter of a /proc ``stat`` file ("R", "S", "Z", ...): its line is
+    "PID (name) STATE ...", and the name may hold spaces or ")"."""
+    return stat.read_text().rpartition(")")[2].split()[0]
+
+
 def _runs_code(entry: Path) -> bool:
     """Whether any thread of process ``entry`` (a /proc folder) can still run.
 
@@ -121,11 +127,7 @@ def _runs_code(entry: Path) -> bool:
     nothing, but a leader thread that exited shows as one while its other threads run, so
     every thread is looked at.
     """
-    for task in (entry / "task").iterdir():
-        # /proc/PID/task/TID/stat: "TID (name) STATE ..."; the name may hold spaces or ")"
-        if (task / "stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X"):
-            return True
-    return False
+    return any(_task_state(task / "stat") not in ("Z", "X") for task in (entry / "task").iterdir())
 
 
 def _left_in(namespace: str) -> list[int]:

@@ -578,13 +578,13 @@ def test_a_crash_while_grading_one_submission_is_its_row(
     assert any(s.startswith("cat: could not run: grader error while recording") for s in shown)
 
 
-def test_a_zombie_is_ended_but_a_process_with_a_running_thread_is_not(tmp_path: Path) -> None:
+def test_a_zombie_is_ended_but_a_process_with_a_running_thread_is_not() -> None:
     """The runner's end-of-sandbox check: an exited, unreaped process runs nothing; one whose
     first thread exited while another thread runs looks like a zombie and still runs."""
-    from nnscratch_tools.grading._runner import _runs_code
+    from nnscratch_tools.grading._runner import _runs_code, _task_state
 
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
-    while Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+    while _task_state(Path(f"/proc/{zombie.pid}/stat")) != "Z":
         os.sched_yield()
     leaderless = subprocess.Popen(
         [sys.executable, "-c",
@@ -594,7 +594,7 @@ def test_a_zombie_is_ended_but_a_process_with_a_running_thread_is_not(tmp_path: 
     )  # fmt: skip
     try:
         leader = Path(f"/proc/{leaderless.pid}/task/{leaderless.pid}/stat")
-        while leader.read_text().rpartition(")")[2].split()[0] != "Z":
+        while _task_state(leader) != "Z":
             os.sched_yield()
         assert not _runs_code(Path(f"/proc/{zombie.pid}"))
         assert _runs_code(Path(f"/proc/{leaderless.pid}"))
