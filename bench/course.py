@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +79,66 @@ def time_notebooks(
         "total_s": float(sum(r["seconds"] for r in rows)),
         "max_s": float(max((r["seconds"] for r in rows), default=0.0)),
         "slowest": [{"path": r["path"], "seconds": r["seconds"]} for r in slowest],
+    }
+
+
+#: The start-up costs a notebook pays before its lesson runs, each cell adding one to the one
+#: before: a kernel; the plotting imports of a first cell; torch; and the first step of a torch
+#: optimiser, which imports torch's compiler package (``torch._dynamo``, about a second).
+STARTUP_CELLS = {
+    "kernel": "pass",
+    "plotting": "import matplotlib.pyplot as plt\nimport nnscratch as nn\nnn.setup_notebook(0)",
+    "torch": "import matplotlib.pyplot as plt\nimport nnscratch as nn\nimport torch\n"
+    "nn.setup_notebook(0, torch=True)",
+    "optimiser": "import matplotlib.pyplot as plt\nimport nnscratch as nn\nimport torch\n"
+    "nn.setup_notebook(0, torch=True)\n"
+    "torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()",
+}
+_TORCH_IMPORT = re.compile(r"^\s*(import torch|from torch)\b", re.MULTILINE)
+
+
+def uses_torch(path: str | Path) -> bool:
+    """Whether a notebook's code imports torch (a comment that mentions it does not count)."""
+    nb = nbformat.read(path, as_version=4)
+    return any(_TORCH_IMPORT.search(c.source) for c in nb.cells if c.cell_type == "code")
+
+
+def time_startup(paths: list[str | Path], rounds: int = 3) -> dict[str, Any]:
+    """The course's start-up floor: what its notebooks cost before any lesson runs.
+
+    Executes the one-cell notebooks of ``STARTUP_CELLS`` ``rounds`` times each, as
+    ``time_notebooks`` does, and takes medians. The floor counts a kernel and the plotting
+    imports for every notebook, and torch's import for each one that imports torch; the
+    optimiser's first step is reported beside it, not counted (not every torch notebook
+    trains with a torch optimiser).
+    """
+    tool = _execute_notebooks_tool()
+    notebooks = tool.find_notebooks([str(p) for p in map(Path, paths) if p.exists()])
+    saved = dict(os.environ)
+    os.environ.update(notebook_env())
+    seconds: dict[str, list[float]] = {name: [] for name in STARTUP_CELLS}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for _ in range(rounds):
+                for name, code in STARTUP_CELLS.items():
+                    path = Path(tmp) / f"{name}.ipynb"
+                    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+                    nbformat.write(nb, path)
+                    seconds[name].append(tool.execute(path, inplace=False))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    kernel, plotting, torch, optimiser = (float(np.median(seconds[n])) for n in STARTUP_CELLS)
+    with_torch = sum(uses_torch(nb) for nb in notebooks)
+    return {
+        "kernel_s": kernel,
+        "plotting_imports_s": plotting - kernel,
+        "torch_import_s": torch - plotting,
+        "optimiser_first_step_s": optimiser - torch,
+        "notebooks": len(notebooks),
+        "notebooks_with_torch": with_torch,
+        "floor_s": len(notebooks) * plotting + with_torch * (torch - plotting),
+        "rounds": rounds,
     }
 
 

@@ -208,6 +208,7 @@ def table(results: dict[str, Any]) -> str:
             + (f", {c['failed']} FAILED" if c["failed"] else "")
             + f"; slowest: {slow}",
             "",
+            *_startup_lines(c.get("startup")),
             "| notebook | seconds |",
             "|---|---:|",
             *(
@@ -233,6 +234,21 @@ def table(results: dict[str, Any]) -> str:
             for r in rows
         ]
     return "\n".join(lines)
+
+
+def _startup_lines(s: dict[str, Any] | None) -> list[str]:
+    # What the course costs before any lesson runs: the part no library change can remove.
+    if not s:
+        return []
+    return [
+        f"Start-up floor (medians of {s['rounds']}): a kernel {s['kernel_s']:.2f} s, the "
+        f"plotting imports of a first cell {s['plotting_imports_s']:.2f} s, import torch "
+        f"{s['torch_import_s']:.2f} s; for {s['notebooks']} notebooks, "
+        f"{s['notebooks_with_torch']} of them with torch: {s['floor_s']:.0f} s before any lesson "
+        f"runs. The first step of a torch optimiser adds {s['optimiser_first_step_s']:.2f} s "
+        "(torch imports its compiler package then)",
+        "",
+    ]
 
 
 TABLE_START, TABLE_END = "<!-- bench-table -->", "<!-- /bench-table -->"
@@ -338,9 +354,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["import"] = course.time_import(rounds=5 if q else 9)
     if "course" in args.parts:
         print("course notebooks ...", flush=True)
-        results["course"] = course.time_notebooks(
-            [HERE.parent / d if not Path(d).is_absolute() else Path(d) for d in args.notebooks]
-        )
+        paths = [HERE.parent / d if not Path(d).is_absolute() else Path(d) for d in args.notebooks]
+        results["course"] = course.time_notebooks(paths)
+        results["course"]["startup"] = course.time_startup(paths, rounds=2 if q else 3)
     results["meta"]["load_average_end"] = list(os.getloadavg())
     results["meta"]["bench_seconds"] = time.perf_counter() - started
     results["targets"] = targets(results)
