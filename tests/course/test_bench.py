@@ -243,3 +243,33 @@ def test_cnn_measurement_and_its_rows_in_the_table():
     rows = run.targets(results)
     assert [r["goal"] for r in rows] == [">= 0.6x", ">= 0.9x"]
     assert "| tiny CNN | float32 | 3 |" in run.table(results)
+
+
+def test_startup_floor_counts_only_notebooks_whose_code_imports_torch(tmp_path):
+    import nbformat
+
+    def notebook(name, *sources, markdown=""):
+        cells = [nbformat.v4.new_markdown_cell(markdown)] if markdown else []
+        cells += [nbformat.v4.new_code_cell(s) for s in sources]
+        path = tmp_path / name
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+        return path
+
+    assert course.uses_torch(notebook("a.ipynb", "x = 1", "import numpy as np\nimport torch"))
+    assert course.uses_torch(notebook("b.ipynb", "from torch import nn"))
+    # a comment, a markdown cell or another module's name is not an import of torch
+    assert not course.uses_torch(
+        notebook("c.ipynb", "# put `import torch` above", "import torchvision",
+                 markdown="import torch")
+    )
+    startup = {
+        "kernel_s": 0.8, "plotting_imports_s": 0.5, "torch_import_s": 1.5,
+        "optimiser_first_step_s": 1.4, "notebooks": 3, "notebooks_with_torch": 1,
+        "floor_s": 3 * 1.3 + 1.5, "rounds": 3,
+    }  # fmt: skip
+    text = run.table({"meta": META, "course": {
+        "count": 3, "failed": 0, "total_s": 9.0, "max_s": 4.0, "slowest": [],
+        "notebooks": [], "startup": startup,
+    }})  # fmt: skip
+    assert "a kernel 0.80 s" in text and "import torch 1.50 s" in text
+    assert "1 of them with torch: 5 s before any lesson runs" in text
