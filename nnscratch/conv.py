@@ -277,13 +277,13 @@ class Conv2d(Module):
             # dW = sum over images of G_n (O, Ho*Wo) @ cols_n.T: one product per image.
             g_flat = g.reshape(n, self.out_channels, ho * wo)
             d_w = (g_flat @ cols.transpose(0, 2, 1)).sum(axis=0)
-            self.weight.grad += d_w.reshape(self.weight.shape)
+            self.weight.accumulate(d_w.reshape(self.weight.shape))  # grad += d_w, no zeros
         else:
-            self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
+            self.weight.accumulate(np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3])))
         if self.bias is not None:
             # Over the batch first: adding whole images is one fast contiguous pass, where a
             # sum over the axes (0, 2, 3) at once walks the array in short strided pieces.
-            self.bias.grad += g.sum(axis=0).sum(axis=(1, 2))
+            self.bias.accumulate(g.sum(axis=0).sum(axis=(1, 2)))
         return g, fast, padded_shape
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
