@@ -125,8 +125,9 @@ class SGD(Optimizer):
             if "velocity" not in state:
                 state["velocity"] = g.copy()
             else:
-                state["velocity"] *= self.momentum
-                state["velocity"] += g
+                v = state["velocity"]
+                v *= self.momentum
+                v += g
             g = state["velocity"]
         p.data -= self.lr * g
 
