@@ -350,8 +350,9 @@ class MaxPool2d(Module):
             )
         self.fast = bool(fast)
         self._cache: tuple[str, np.ndarray, np.ndarray, tuple[int, ...]] | None = None
-        #: the tiles path's windows, one contiguous (N, C, Ho, Wo) array per offset
-        self._corners = np.empty((0,))
+        #: the tiles path's windows, one contiguous (N, C, Ho, Wo) array per offset, reused
+        #: from call to call (see _workspace)
+        self._corners: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
@@ -373,16 +374,16 @@ class MaxPool2d(Module):
             tiles = x[:, :, : ho * kh, : wo * kw].reshape(*x.shape[:2], ho, kh, wo, kw)
             # Window offset (i, j) of every window, as one contiguous (N, C, Ho, Wo) array
             # each (row-major order): one strided copy per offset, after which the maxima
-            # here and the comparisons of backward run over contiguous memory, several times
-            # faster in NumPy than over strided slices.
-            corners = np.empty((kh * kw, *x.shape[:2], ho, wo), x.dtype)
+            # here and the comparisons of backward run over contiguous memory, which NumPy
+            # walks faster than slices made of short strided rows.
+            shape = (kh * kw, *x.shape[:2], ho, wo)
+            self._corners = corners = _workspace(self._corners, shape, x.dtype)
             for k, (i, j) in enumerate(np.ndindex(kh, kw)):
                 corners[k] = tiles[:, :, :, i, :, j]
-            out = corners[0].copy()
-            for corner in corners[1:]:
+            out = np.maximum(corners[0], corners[1]) if len(corners) > 1 else corners[0].copy()
+            for corner in corners[2:]:
                 np.maximum(out, corner, out=out)  # NaN propagates, as in torch
             self._cache = ("tiles", x, out, x.shape)
-            self._corners = corners
             return out
         idx, out = self._argmax(x)
         self._cache = ("argmax", idx, out, x.shape)
@@ -442,7 +443,9 @@ class MaxPool2d(Module):
             gxp = (np.empty if covered else np.zeros)(padded_shape, grad_out.dtype)
             # waiting: the windows whose gradient has found no place yet
             waiting, hit = np.ones(out.shape, dtype=bool), np.empty(out.shape, dtype=bool)
-            for corner, (i, j) in zip(self._corners, np.ndindex(kh, kw), strict=True):
+            corners = self._corners
+            assert corners is not None  # the forward pass that cached "tiles" filled them
+            for corner, (i, j) in zip(corners, np.ndindex(kh, kw), strict=True):
                 np.equal(corner, out, out=hit)
                 hit &= waiting  # the first maximum of a window only
                 waiting ^= hit
