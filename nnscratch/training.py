@@ -287,8 +287,9 @@ def _train_epoch(
     model.train()
     total, correct, count = 0.0, 0.0, 0
     classify: bool | None = None  # known after the first forward pass (its output columns)
-    # One errstate for the whole epoch: entering it costs more than a small step's update.
-    # A blow-up (overflow, NaN) is not a warning here: it ends in TrainingDiverged instead.
+    # One errstate for the whole epoch, not one per step (entering and leaving it is work
+    # done at every step otherwise). A blow-up (overflow, NaN) is not a warning here: it
+    # ends in TrainingDiverged instead.
     with np.errstate(over="ignore", invalid="ignore"):
         for Xb, yb in batches:
             value, out = _train_step(model, loss, optimizer, Xb, yb, when)
