@@ -25,6 +25,11 @@ __all__ = [
     "refuse_options",
 ]
 
+# The dtypes the library computes in. ``dtype in _FLOATS`` finds the dtype by identity (NumPy
+# has one dtype object per built-in type), cheaper than comparing it with np.float64, which
+# converts the type to a dtype on every call.
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def as_array(x: object, name: str = "input") -> np.ndarray:
     """Return ``x`` as a floating NumPy array (float32 stays float32, the rest becomes float64).
@@ -32,11 +37,13 @@ def as_array(x: object, name: str = "input") -> np.ndarray:
     Raises:
         TypeError: if ``x`` cannot be read as numbers.
     """
+    if type(x) is np.ndarray and x.dtype in _FLOATS:  # the common case, checked first: quick
+        return x
     try:
         arr = np.asarray(x)
     except Exception as exc:  # pragma: no cover - numpy itself is very permissive
         raise TypeError(f"{name} must be array-like numbers, got {type(x).__name__}") from exc
-    if arr.dtype in (np.float32, np.float64):  # the common case, checked first: it is quick
+    if arr.dtype in _FLOATS:
         return arr
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
@@ -64,11 +71,16 @@ def as_batch(
             ``features``.
     """
     ndim = 4 if images else 2
-    if owner is not None and not (
-        isinstance(x, np.ndarray)
+    # A float array of the right shape, as in every step of a training loop, passes with a
+    # few attribute tests; the messages below are built only for the input they reject.
+    if (
+        type(x) is np.ndarray
         and x.ndim == ndim
+        and x.dtype in _FLOATS
         and (features is None or x.shape[1] == features)
     ):
+        return x
+    if owner is not None:
         name = f"{name} to {owner!r}"
     arr = as_array(x, name)
     if images:
@@ -96,7 +108,7 @@ def as_labels(y: object, num_classes: int | None = None, name: str = "labels") -
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class indices, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind not in "iu":  # neither signed nor unsigned integers
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0):
             arr = arr.astype(np.int64)
         elif arr.size == 0:

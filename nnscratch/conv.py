@@ -277,13 +277,13 @@ class Conv2d(Module):
             # dW = sum over images of G_n (O, Ho*Wo) @ cols_n.T: one product per image.
             g_flat = g.reshape(n, self.out_channels, ho * wo)
             d_w = (g_flat @ cols.transpose(0, 2, 1)).sum(axis=0)
-            self.weight.grad += d_w.reshape(self.weight.shape)
+            self.weight.accumulate(d_w.reshape(self.weight.shape))  # grad += d_w, no zeros
         else:
-            self.weight.grad += np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3]))
+            self.weight.accumulate(np.tensordot(g, cols, axes=([0, 2, 3], [0, 2, 3])))
         if self.bias is not None:
             # Over the batch first: adding whole images is one fast contiguous pass, where a
             # sum over the axes (0, 2, 3) at once walks the array in short strided pieces.
-            self.bias.grad += g.sum(axis=0).sum(axis=(1, 2))
+            self.bias.accumulate(g.sum(axis=0).sum(axis=(1, 2)))
         return g, fast, padded_shape
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -350,6 +350,9 @@ class MaxPool2d(Module):
             )
         self.fast = bool(fast)
         self._cache: tuple[str, np.ndarray, np.ndarray, tuple[int, ...]] | None = None
+        #: the tiles path's windows, one contiguous (N, C, Ho, Wo) array per offset, reused
+        #: from call to call (see _workspace)
+        self._corners: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, Ho, Wo)``."""
@@ -369,7 +372,14 @@ class MaxPool2d(Module):
             # elementwise maxima of (N, C, Ho, Wo) slices, which NumPy runs far faster than
             # one max over the two small window axes.
             tiles = x[:, :, : ho * kh, : wo * kw].reshape(*x.shape[:2], ho, kh, wo, kw)
-            corners = [tiles[:, :, :, i, :, j] for i in range(kh) for j in range(kw)]
+            # Window offset (i, j) of every window, as one contiguous (N, C, Ho, Wo) array
+            # each (row-major order): one strided copy per offset, after which the maxima
+            # here and the comparisons of backward run over contiguous memory, which NumPy
+            # walks faster than slices made of short strided rows.
+            shape = (kh * kw, *x.shape[:2], ho, wo)
+            self._corners = corners = _workspace(self._corners, shape, x.dtype)
+            for k, (i, j) in enumerate(np.ndindex(kh, kw)):
+                corners[k] = tiles[:, :, :, i, :, j]
             out = np.maximum(corners[0], corners[1]) if len(corners) > 1 else corners[0].copy()
             for corner in corners[2:]:
                 np.maximum(out, corner, out=out)  # NaN propagates, as in torch
@@ -431,16 +441,16 @@ class MaxPool2d(Module):
                 out.shape[2] * kh == padded_shape[2] and out.shape[3] * kw == padded_shape[3],
             )
             gxp = (np.empty if covered else np.zeros)(padded_shape, grad_out.dtype)
-            done, hit = np.zeros(out.shape, dtype=bool), np.empty(out.shape, dtype=bool)
-            for i in range(kh):
-                for j in range(kw):
-                    where = _offset(i, j, out.shape[2:], self.stride)
-                    np.equal(x[where], out, out=hit)
-                    if i or j:  # before the first offset no window is done
-                        np.greater(hit, done, out=hit)  # hit and not done (for booleans)
-                    np.multiply(grad_out, hit, out=gxp[where])
-                    done |= hit
-            if done.all():
+            # waiting: the windows whose gradient has found no place yet
+            waiting, hit = np.ones(out.shape, dtype=bool), np.empty(out.shape, dtype=bool)
+            corners = self._corners
+            assert corners is not None  # the forward pass that cached "tiles" filled them
+            for corner, (i, j) in zip(corners, np.ndindex(kh, kw), strict=True):
+                np.equal(corner, out, out=hit)
+                hit &= waiting  # the first maximum of a window only
+                waiting ^= hit
+                np.multiply(grad_out, hit, out=gxp[_offset(i, j, out.shape[2:], self.stride)])
+            if not waiting.any():
                 return gxp
             # A window holding NaN matched nowhere (NaN != NaN): torch sends its gradient to
             # its last NaN, which the reference finds.

@@ -32,7 +32,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     # Underflow to 0 is the right answer for very negative z, so it is not reported.
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+        denom = 1.0 + e  # made once, shared by both forms
+        return np.where(z >= 0, 1.0 / denom, e / denom).astype(z.dtype, copy=False)
 
 
 def sigmoid_grad(z: np.ndarray) -> np.ndarray:

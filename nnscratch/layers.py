@@ -43,9 +43,9 @@ class Parameter:
 
     ``zero_grad()`` works like torch's (``set_to_none=True``, its default): it drops the
     gradient array instead of writing zeros into it. Reading ``grad`` then gives a fresh
-    array of zeros, so every reader sees the same numbers; ``accumulate_matmul(a, b)``
-    stores the product ``a @ b`` instead of adding it to zeros, which saves two passes
-    over the weights (notebook 05).
+    array of zeros, so every reader sees the same numbers; ``accumulate(update)`` (what
+    the layers' backward passes use for ``grad += update``) stores ``update`` itself instead
+    of adding it to zeros, which saves two passes over the weights (notebook 05).
     """
 
     def __init__(self, data: np.ndarray) -> None:
@@ -68,22 +68,31 @@ class Parameter:
         """Shape of ``data``."""
         return self.data.shape
 
-    def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
-        """``grad += a @ b``, for a product with the shape of ``data`` (``Linear`` uses it).
+    def accumulate(self, update: np.ndarray) -> None:
+        """``grad += update`` for an ``update`` with the shape of ``data``, made for this call.
 
-        Right after ``zero_grad()`` there is nothing to add to, so the product itself
-        becomes ``grad`` (in the dtype of ``data``): no zeros written, no addition. The
-        product is made here, so no other array can share memory with ``grad``.
+        Right after ``zero_grad()`` there is nothing to add to, so ``update`` itself becomes
+        ``grad`` (in the dtype of ``data``): no zeros written, no addition. So ``update`` must
+        be a new array that nothing else holds (a product or a sum made by the caller).
         """
+        if update.shape != self.data.shape:
+            raise ValueError(
+                f"a gradient of shape {update.shape} for a parameter of shape {self.shape}"
+            )
+        if self._grad is None:
+            self._grad = update.astype(self.data.dtype, copy=False)
+        else:
+            self._grad += update
+
+    def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b``, for a product with the shape of ``data``: ``accumulate`` of the
+        product, made here, so no other array can share memory with ``grad``."""
         product = a @ b
         if product.shape != self.data.shape:
             raise ValueError(
                 f"a product of shape {product.shape} for a parameter of shape {self.shape}"
             )
-        if self._grad is None:
-            self._grad = product.astype(self.data.dtype, copy=False)
-        else:
-            self._grad += product
+        self.accumulate(product)
 
     def zero_grad(self) -> None:
         """Reset ``grad`` to zeros (by dropping the array, as torch does)."""
@@ -208,28 +217,26 @@ class Linear(Module):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """``grad_out (n, out_features) -> grad_in (n, in_features)``; adds dW and db to the grads.
 
-        The three lines of notebook 05's ``MyLinear.backward``, after a check of the shapes.
+        The three lines of notebook 05's ``MyLinear.backward``, after a check of the shapes:
+        ``backward_params`` adds dW and db, then dL/dx is ``grad_out @ W``.
         """
         grad_out = self._checked_grad(grad_out)
-        self.weight.grad += grad_out.T @ self.x
-        if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=0)
+        self.backward_params(grad_out)  # its own check of grad_out is now a few attribute tests
         return grad_out @ self.weight.data
 
     def backward_params(self, grad_out: np.ndarray) -> None:
         """The parameter gradients of ``backward``, without dL/dx (notebook 05's shortcut).
 
-        The training loop's fast path, kept beside ``backward`` rather than inside it:
-        ``fit`` calls it on the first layer, whose input is the data. Besides skipping
-        ``grad_out @ W``, it stores dW with ``accumulate_matmul`` (the same numbers as
-        ``self.weight.grad += grad_out.T @ self.x``): right after ``zero_grad()`` the
+        ``fit`` calls it on the first layer, whose input is the data. The gradients are added
+        with ``accumulate`` (the same numbers as ``self.weight.grad += grad_out.T @ self.x``
+        and ``self.bias.grad += grad_out.sum(axis=0)``): right after ``zero_grad()`` the
         product becomes the gradient instead of being added to fresh zeros, which saves two
         passes over the largest weight matrix of an MNIST-sized model (bench/README.md).
         """
         grad_out = self._checked_grad(grad_out)
         self.weight.accumulate_matmul(grad_out.T, self.x)
         if self.bias is not None:
-            self.bias.grad += grad_out.sum(axis=0)
+            self.bias.accumulate(grad_out.sum(axis=0))
 
     def _checked_grad(self, grad_out: np.ndarray) -> np.ndarray:
         # ``self.x`` is what forward cached; without it there is nothing to differentiate.

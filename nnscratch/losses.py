@@ -9,6 +9,8 @@ the bad entries; torch options we do not implement are errors that say what to d
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validate import as_array, as_batch, as_labels, refuse_options, reject_entries
@@ -223,7 +225,7 @@ class CrossEntropyLoss(Loss):
             grad /= n
             self._grad = grad
             value = float(np.log(sums).sum() - shifted[rows, labels].sum()) / n
-            if not np.isfinite(value):  # finite logits always give a finite loss: look
+            if not math.isfinite(value):  # finite logits always give a finite loss: look
                 _check_logits(self, z)
             return value
         log_p = log_softmax(z, axis=1)

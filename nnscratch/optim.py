@@ -125,8 +125,9 @@ class SGD(Optimizer):
             if "velocity" not in state:
                 state["velocity"] = g.copy()
             else:
-                state["velocity"] *= self.momentum
-                state["velocity"] += g
+                v = state["velocity"]
+                v *= self.momentum
+                v += g
             g = state["velocity"]
         p.data -= self.lr * g
 
@@ -155,7 +156,9 @@ class RMSprop(Optimizer):
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g = p.grad
-        s = state.setdefault("square_avg", np.zeros_like(p.data))
+        if not state:  # the first step: the average starts at zero
+            state["square_avg"] = np.zeros_like(p.data)
+        s = state["square_avg"]
         s *= self.alpha
         s += (1 - self.alpha) * g * g
         p.data -= self.lr * g / (np.sqrt(s) + self.eps)
@@ -187,7 +190,9 @@ class Adagrad(Optimizer):
 
     def _update(self, p: Parameter, state: dict[str, np.ndarray]) -> None:
         g = p.grad
-        s = state.setdefault("sum", np.zeros_like(p.data))
+        if not state:  # the first step: the sum starts at zero
+            state["sum"] = np.zeros_like(p.data)
+        s = state["sum"]
         s += g * g
         p.data -= self.lr * g / (np.sqrt(s) + self.eps)
 
@@ -233,14 +238,18 @@ class Adam(Optimizer):
         g = p.grad
         if self.weight_decay:
             g = g + self.weight_decay * p.data
-        m = state.setdefault("exp_avg", np.zeros_like(p.data))
-        v = state.setdefault("exp_avg_sq", np.zeros_like(p.data))
+        if not state:  # the first step: both moments start at zero
+            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p.data), np.zeros_like(p.data)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * g * g
         t = self.steps
-        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        # denom = sqrt(v) / sqrt(1 - b2**t) + eps, computed in place: one array, not three
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1 - b2**t)
+        denom += self.eps
         p.data -= (self.lr / (1 - b1**t)) * m / denom
 
 

@@ -197,17 +197,28 @@ def _is_one_hot(y: np.ndarray) -> bool:
     )
 
 
+def _is_classification(loss: Loss, y: np.ndarray, out_columns: int) -> bool:
+    # Whether outputs with ``out_columns`` columns and targets ``y`` have a "correct": an
+    # MSELoss counts as classification only with one-hot targets (n, C), C >= 2; a loss of
+    # one's own only with an argmax to take and integer labels.
+    if isinstance(loss, MSELoss):
+        return _is_one_hot(y)
+    if isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss)):
+        return True
+    return out_columns > 1 and np.issubdtype(y.dtype, np.integer)
+
+
+def _count_correct(out: np.ndarray, y: np.ndarray, loss: Loss) -> int:
+    # Predictions equal to the labels, for a task that _is_classification.
+    return int(np.count_nonzero(labels_from_outputs(out, loss) == _true_labels(y)))
+
+
 def _n_correct(out: np.ndarray, y: np.ndarray, loss: Loss) -> float:
-    # Number of correct predictions, or NaN when the task is not classification: an
-    # MSELoss counts as classification only with one-hot targets (n, C), C >= 2.
+    # Number of correct predictions, or NaN when the task is not classification.
     y = np.asarray(y)
-    if isinstance(loss, MSELoss) and not _is_one_hot(y):
+    if not _is_classification(loss, y, out.shape[1]):
         return float("nan")
-    if not isinstance(loss, (CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss)) and not (
-        out.shape[1] > 1 and np.issubdtype(y.dtype, np.integer)
-    ):
-        return float("nan")  # a loss of one's own, and no argmax to take: no rule
-    return float(np.sum(labels_from_outputs(out, loss) == _true_labels(y)))
+    return float(_count_correct(out, y, loss))
 
 
 def evaluate(model: Module, loss: Loss, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -242,7 +253,6 @@ def report_progress(hist: History, epoch: int, epochs: int, every: int) -> None:
     print(msg, flush=True)
 
 
-@np.errstate(over="ignore", invalid="ignore")  # a blow-up ends in TrainingDiverged instead
 def _train_step(
     model: Module, loss: Loss, optimizer: Optimizer, Xb: np.ndarray, yb: np.ndarray,
     when: tuple[int, int],
@@ -267,16 +277,27 @@ def _train_step(
 
 def _train_epoch(
     model: Module, loss: Loss, optimizer: Optimizer,
-    batches: Iterable[tuple[np.ndarray, np.ndarray]], when: tuple[int, int],
+    batches: Iterable[tuple[np.ndarray, np.ndarray]], when: tuple[int, int], y: np.ndarray,
 ) -> tuple[float, float]:
-    """One epoch in training mode: the mean loss and accuracy over its batches."""
+    """One epoch in training mode: the mean loss and accuracy over its batches.
+
+    ``y`` holds all the epoch's targets: whether there is an accuracy to count is decided
+    once, on them, rather than again for every batch.
+    """
     model.train()
     total, correct, count = 0.0, 0.0, 0
-    for Xb, yb in batches:
-        value, out = _train_step(model, loss, optimizer, Xb, yb, when)
-        total += value * len(Xb)
-        correct += _n_correct(out, yb, loss)
-        count += len(Xb)
+    classify: bool | None = None  # known after the first forward pass (its output columns)
+    # One errstate for the whole epoch, not one per step (entering and leaving it is work
+    # done at every step otherwise). A blow-up (overflow, NaN) is not a warning here: it
+    # ends in TrainingDiverged instead.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for Xb, yb in batches:
+            value, out = _train_step(model, loss, optimizer, Xb, yb, when)
+            total += value * len(Xb)
+            if classify is None:
+                classify = _is_classification(loss, y, out.shape[1])
+            correct += _count_correct(out, yb, loss) if classify else math.nan
+            count += len(Xb)
     # Training curves are running means over the epoch's batches (as Keras reports them).
     return total / count, correct / count
 
@@ -354,7 +375,9 @@ def fit(
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         batches = iterate_minibatches(X, y, batch_size, shuffle=True, rng=gen)
-        train_loss, train_acc = _train_epoch(model, loss, optimizer, batches, (epoch, epochs))
+        train_loss, train_acc = _train_epoch(
+            model, loss, optimizer, batches, (epoch, epochs), y
+        )
         hist.lr.append(optimizer.lr)
         hist.loss.append(train_loss)
         hist.acc.append(train_acc)

@@ -49,6 +49,21 @@ def test_parameter_accumulate_matmul_adds_like_grad_plus_equals():
         p.accumulate_matmul(a, b[:, :2])
 
 
+def test_parameter_accumulate_adopts_a_fresh_update_then_adds():
+    p = Parameter(np.ones(3))
+    update = np.array([1.0, -2.0, 0.5])
+    p.accumulate(update)  # right after creation: the update itself becomes grad, no zeros
+    assert np.shares_memory(p.grad, update)
+    p.accumulate(np.array([1.0, 1.0, 1.0]))  # then it adds, like grad +=
+    np.testing.assert_array_equal(p.grad, [2.0, -1.0, 1.5])
+    q = Parameter(np.ones(3, dtype=np.float32))
+    q.accumulate(np.array([1.0, -2.0, 0.5]))  # kept in the parameter's dtype
+    assert q.grad.dtype == np.float32
+    np.testing.assert_array_equal(q.grad, [1.0, -2.0, 0.5])
+    with pytest.raises(ValueError, match=r"gradient of shape \(2,\).*shape \(3,\)"):
+        p.accumulate(np.zeros(2))
+
+
 def test_linear_shapes_and_forward(rng):
     layer = Linear(3, 2, rng=0)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)

@@ -263,6 +263,30 @@ def test_accuracy_is_reported_for_float_one_hot_targets_with_mse() -> None:
     assert np.isnan(hist.acc[0])
 
 
+def test_accuracy_rule_is_decided_on_all_targets_not_the_first_batch() -> None:
+    # The first 8 rows are one-hot, the rest real-valued: without shuffling the first batch
+    # looks like classification, but the targets as a whole are regression, so every epoch's
+    # accuracy is NaN; with one-hot rows throughout it is the fraction correct.
+    from nnscratch.functional import one_hot
+    from nnscratch.layers import MLP
+    from nnscratch.optim import SGD
+    from nnscratch.training import _train_epoch, accuracy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 3))
+    labels = (X[:, 0] > 0).astype(int)
+    mixed = np.vstack([one_hot(labels[:8], 2), rng.normal(size=(16, 2))])
+    model = MLP([3, 4, 2], rng=0)
+    batches = [(X[i : i + 8], mixed[i : i + 8]) for i in range(0, 24, 8)]
+    opt = SGD(model.parameters(), lr=0.0)  # lr 0: the model stays as it is
+    _, acc = _train_epoch(model, MSELoss(), opt, batches, (1, 1), mixed)
+    assert np.isnan(acc)
+    targets = one_hot(labels, 2)
+    batches = [(X[i : i + 8], targets[i : i + 8]) for i in range(0, 24, 8)]
+    _, acc = _train_epoch(model, MSELoss(), opt, batches, (1, 1), targets)
+    assert acc == accuracy(model, X, labels)
+
+
 def test_report_progress_prints_first_last_and_every_kth_epoch(capsys) -> None:
     from nnscratch.training import History, progress_every, report_progress
 
