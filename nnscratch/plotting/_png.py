@@ -60,17 +60,19 @@ def figure_png(figure: Any) -> bytes:
         background = _background(figure, pixels)
         window = None if background is None else _ink_window(figure, pixels, background)
         if window is None:
-            window = _layout_window(figure, pixels.shape[:2])
-        if window is None:  # the layout reaches past the canvas: only savefig enlarges it
-            figure.savefig(
-                buffer,
-                format="png",
-                bbox_inches="tight",
-                pad_inches=PAD_INCHES,
-                dpi=figure.dpi,
-                pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
-            )
-            return buffer.getvalue()
+            box = figure.get_tightbbox(figure.canvas.get_renderer())  # inches, origin bottom left
+            window = _layout_window(box, figure.dpi, pixels.shape[:2])
+            if window is None:
+                # Past the canvas: savefig draws the figure again, on a canvas the size of the
+                # padded box; given the box, it need not measure it again.
+                figure.savefig(
+                    buffer,
+                    format="png",
+                    bbox_inches=box.padded(PAD_INCHES),
+                    dpi=figure.dpi,
+                    pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
+                )
+                return buffer.getvalue()
         fill = _facecolor_pixel(figure) if background is None else background
         _encode(pixels, window, fill, buffer)
         return buffer.getvalue()
@@ -198,12 +200,11 @@ def _unexplained_near_edge(ink: np.ndarray, boxes: list[Window], edge: int) -> b
     return any(bool(np.any(ink[strip] & ~covered[strip])) for strip in strips)
 
 
-def _layout_window(figure: Any, shape: tuple[int, int]) -> Window | None:
-    """The window ``savefig`` would cut, from the figure's laid-out tight box, or ``None``
-    when that box reaches past the canvas."""
+def _layout_window(box: Any, dpi: float, shape: tuple[int, int]) -> Window | None:
+    """The window ``savefig`` cuts around ``box`` (the figure's tight box, in inches, origin
+    bottom left) on a canvas of ``shape`` (height, width) pixels at ``dpi``, or ``None`` when
+    the box reaches past the canvas."""
     height, width = shape
-    box = figure.get_tightbbox(figure.canvas.get_renderer())  # inches, origin bottom left
-    dpi = figure.dpi
     if box.x0 < 0 or box.y0 < 0 or box.x1 * dpi > width or box.y1 * dpi > height:
         return None
     # savefig's canvas: the padded box, in whole pixels, the figure shifted onto it.
