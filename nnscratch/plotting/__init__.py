@@ -23,15 +23,16 @@ module and re-export its names here):
 - ``evaluation``  the confusion matrix (notebook 07)
 - ``layer_stats`` activations and gradients per layer (notebook 08)
 - ``figures``     showing and saving (every notebook)
+- ``_png``        a figure as the trimmed PNG that ``show`` stores
 """
 
+from ._png import PNG_COMPRESS_LEVEL as PNG_COMPRESS_LEVEL
 from ._style import COLORS, LINESTYLES, MARKERS
 from .activations import plot_activations, plot_function_fit
 from .curves import plot_history, plot_lr_schedule
 from .evaluation import plot_confusion_matrix
 from .figures import FIGURE_CLASS as FIGURE_CLASS
 from .figures import FIGURE_SCALE, figure_html, save_figure, show, stored_alt
-from .figures import PNG_COMPRESS_LEVEL as PNG_COMPRESS_LEVEL
 from .figures import _figure_png as _figure_png  # its pixels are tested against savefig's
 from .graph import plot_computation_graph
 from .images import plot_images, plot_weights_as_images

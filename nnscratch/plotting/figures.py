@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._png import FIGURE_SCALE
+from ._png import figure_png as _figure_png
 from ._style import _plt
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only, never imported at run time
@@ -18,8 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover - type hints only, never imported at run t
     from matplotlib.figure import Figure
 
 
-#: Stored pixels per CSS pixel: a figure stays sharp at 200 % zoom (and on HiDPI screens).
-FIGURE_SCALE = 2
 #: The class of the ``<img>`` that :func:`show` stores; :func:`stored_alt` looks for it.
 FIGURE_CLASS = "nnscratch-figure"
 _FIGURE_IMG = re.compile(rf'<img class="{FIGURE_CLASS}" alt="([^"]*)"')
@@ -48,70 +48,6 @@ def stored_alt(output: Mapping[str, Any]) -> str | None:
     ``None`` when the output is not a figure shown by :func:`show`."""
     match = _FIGURE_IMG.search(str(output.get("data", {}).get("text/html", "")))
     return html.unescape(match.group(1)) if match else None
-
-
-#: PNG zlib level for stored figures: level 1 encodes about twice as fast as the default 6,
-#: and the opaque RGB image it is given (no alpha channel) keeps the file within a few percent.
-PNG_COMPRESS_LEVEL = 1
-
-
-def _figure_png(figure: Any) -> bytes:
-    """``figure`` as PNG bytes at ``FIGURE_SCALE`` times its dpi, trimmed to its tight box.
-
-    The same picture as ``savefig(bbox_inches="tight", pad_inches=0.1)``, drawn once:
-    ``savefig`` lays out every text twice (once to measure the box, once on a canvas of the
-    trimmed size), which is most of a figure's cost in a notebook. Here the figure is drawn on
-    its own canvas, the box measured with the same renderer, and the pixels cropped. Where
-    the box reaches past the canvas (an artist outside the figure) only ``savefig`` can
-    enlarge the canvas, so it is used.
-    """
-    import io
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
-    pad = 0.1  # inches, matplotlib's savefig.pad_inches default
-    buffer = io.BytesIO()
-    dpi = figure.dpi
-    if not isinstance(figure.canvas, FigureCanvasAgg):  # pragma: no cover - other backends
-        figure.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi * FIGURE_SCALE)
-        return buffer.getvalue()
-    figure.set_dpi(dpi * FIGURE_SCALE)
-    try:
-        figure.canvas.draw()
-        box = figure.get_tightbbox(figure.canvas.get_renderer())  # inches, origin bottom left
-        width, height = figure.canvas.get_width_height()
-        if box.x0 < 0 or box.y0 < 0 or box.x1 * figure.dpi > width or box.y1 * figure.dpi > height:
-            figure.savefig(
-                buffer,
-                format="png",
-                bbox_inches="tight",
-                pad_inches=pad,
-                dpi=figure.dpi,
-                pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
-            )
-            return buffer.getvalue()
-        # savefig's canvas: the padded box, in whole pixels, the figure shifted onto it.
-        padded = box.padded(pad)
-        size = (int(padded.width * figure.dpi), int(padded.height * figure.dpi))
-        left = round(padded.x0 * figure.dpi)
-        top = round(height - padded.y0 * figure.dpi) - size[1]
-        pixels = Image.frombuffer(
-            "RGBA", (width, height), figure.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-        )
-        # Where the padding falls past the canvas, savefig fills it with the figure's face
-        # colour, and so does this.
-        background = tuple(round(255 * c) for c in figure.get_facecolor())
-        trimmed = Image.new("RGBA", size, background)
-        window = (max(left, 0), max(top, 0), min(left + size[0], width), min(top + size[1], height))
-        trimmed.paste(pixels.crop(window), (window[0] - left, window[1] - top))
-        opaque = trimmed.getchannel("A").getextrema()[0] == 255
-        (trimmed.convert("RGB") if opaque else trimmed).save(
-            buffer, format="png", compress_level=PNG_COMPRESS_LEVEL
-        )
-        return buffer.getvalue()
-    finally:
-        figure.set_dpi(dpi)
 
 
 def show(alt: str, fig: Figure | Axes | None = None) -> None:

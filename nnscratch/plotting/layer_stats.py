@@ -77,9 +77,7 @@ def plot_histograms(
             raise ValueError(f"array {label!r} has no finite values to plot")
         finite.append(values)
     if axes is None:
-        fig, ax_list = _subplots(
-            len(data), as_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex
-        )
+        fig, ax_list = _subplots(len(data), as_int(ncols, "ncols", 1), (2.8, 2.6), sharex=sharex)
     else:
         ax_list = _check_axes(axes, len(data))
         fig = cast("Figure", ax_list[0].figure)
@@ -87,13 +85,12 @@ def plot_histograms(
     hi = max(v.max() for v in finite)
     span = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
     for i, (ax, label, values) in enumerate(zip(ax_list, labels, finite, strict=True)):
-        ax.hist(
-            values,
-            bins=bins,
-            range=span if sharex else None,
-            color=_color(i),
-            edgecolor="white",
-            linewidth=0.3,
+        counts, edges = np.histogram(values, bins=bins, range=span if sharex else None)
+        # One patch per panel, not one per bar: the bars as a step outline, filled, and
+        # white lines between them where bars of one colour meet.
+        ax.stairs(counts, edges, fill=True, facecolor=_color(i), edgecolor="white", linewidth=0.3)
+        ax.vlines(
+            edges[1:-1], 0, np.maximum(counts[:-1], counts[1:]), colors="white", linewidth=0.3
         )
         ax.text(
             0.97,

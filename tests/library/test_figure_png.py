@@ -1,4 +1,5 @@
-"""show()'s PNG: the picture savefig(bbox_inches="tight") makes, drawn once."""
+"""show()'s PNG: the picture savefig(bbox_inches="tight") makes, drawn once and trimmed to
+what it drew; measured by layout, or drawn by savefig, wherever the pixels could miss a part."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ import numpy as np
 import pytest
 
 from nnscratch import plotting
+from nnscratch.plotting import _png
 
 mpl = pytest.importorskip("matplotlib")
 mpl.use("Agg")
 Image = pytest.importorskip("PIL.Image")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -24,7 +34,16 @@ def _savefig_tight(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _ink(pixels: np.ndarray, background) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the pixels that differ from ``background``."""
+    rows = np.flatnonzero((pixels != background).any(axis=(1, 2)))
+    cols = np.flatnonzero((pixels != background).any(axis=(0, 2)))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
 def _figures():
+    """Figures whose box the pixels give: each has some drawing near the canvas edge that a
+    measured artist accounts for, or none."""
     import matplotlib.pyplot as plt
 
     rng = np.random.default_rng(0)
@@ -33,41 +52,127 @@ def _figures():
     axes[0].set(title="an image", xlabel="column", ylabel="row")
     axes[1].plot(np.arange(30) ** 0.5, "o-", label="a series")
     axes[1].legend()
-    fig.suptitle("two panels")
+    fig.suptitle("two panels")  # near the top edge: a measured text
     fig.tight_layout()
-    yield "tight layout", fig
-    # No layout: the x label sits near the bottom edge, so the padding reaches past the canvas.
+    yield "tight layout", fig, (255, 255, 255)
+    # A text 0.015 in below the top edge: the padding reaches past the canvas.
     fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
     ax.plot([0, 1], [1, 0])
     ax.set(xlabel="x", ylabel="y", title="a line")
-    yield "padding past the canvas", fig
+    fig.tight_layout()
+    fig.text(0.5, 0.995, "a note at the top", ha="center", va="top")
+    yield "padding past the canvas", fig, (255, 255, 255)
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=72, facecolor="#abcdef")
+    ax.plot([0, 1])
+    ax.set(xlabel="x", ylabel="y", title="a coloured figure")
+    fig.tight_layout()
+    yield "face colour", fig, (0xAB, 0xCD, 0xEF)
 
 
-@pytest.mark.parametrize("case", range(2))
-def test_figure_png_matches_savefig_tight(case):
-    name, fig = list(_figures())[case]
+@pytest.mark.parametrize("case", range(3))
+def test_figure_png_is_savefigs_picture_trimmed_to_its_drawing(case, monkeypatch):
+    name, fig, background = list(_figures())[case]
+    monkeypatch.setattr(_png, "_layout_window", lambda *_: pytest.fail("measured by layout"))
     dpi = fig.dpi
     expected, got = _pixels(_savefig_tight(fig)), _pixels(plotting._figure_png(fig))
     assert fig.dpi == dpi, "the figure's dpi is restored"
-    assert got.shape == expected.shape, name
-    # The same picture, up to a sub-pixel shift of the whole figure (savefig places it at a
-    # fractional offset, a crop at a whole pixel): a few edge pixels differ, the rest agree.
-    differ = np.abs(got - expected).max(axis=-1) > 64
+    # The padding: savefig's 0.1 in of the face colour around the drawing, on every side.
+    pad = round(0.1 * dpi * plotting.FIGURE_SCALE)
+    top, bottom, left, right = _ink(got, background)
+    height, width = got.shape[:2]
+    assert (top, height - bottom, left, width - right) == (pad,) * 4, name
+    # The same drawing: savefig's tight box holds whole text lines, so its padding may be a
+    # few pixels wider, and its crop sits at a fractional offset, a pixel off ours; the
+    # drawings themselves agree but for a few edge pixels.
+    e_top, e_bottom, e_left, e_right = _ink(expected, background)
+    drawn, drawn_expected = got[top:bottom, left:right], expected[e_top:e_bottom, e_left:e_right]
+    assert abs(drawn.shape[0] - drawn_expected.shape[0]) <= 1, name
+    assert abs(drawn.shape[1] - drawn_expected.shape[1]) <= 1, name
+    h, w = (
+        min(drawn.shape[0], drawn_expected.shape[0]),
+        min(drawn.shape[1], drawn_expected.shape[1]),
+    )
+    diff = np.abs(drawn[:h, :w] - drawn_expected[:h, :w])
+    differ = diff.max(axis=-1) > 64
     assert differ.mean() < 0.03, f"{name}: {differ.mean():.1%} of the pixels differ"
-    assert np.abs(got - expected).mean() < 4
-    corner = got[:3, :3]
-    assert np.all(corner == 255), f"{name}: the padding is the white figure background"
+    assert diff.mean() < 4, name
+    assert abs(got.shape[0] - expected.shape[0]) <= 8 and abs(got.shape[1] - expected.shape[1]) <= 8
 
 
-def test_figure_png_falls_back_to_savefig_when_an_artist_is_outside_the_figure():
+def _figures_past_the_pixels():
+    """Figures where something lies past the canvas edge, wholly or in part, so that no pixel
+    on the canvas shows where it ends."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4, 3), dpi=72)
     ax.plot([0, 1], label="a series")
-    ax.legend(bbox_to_anchor=(1.6, 1))  # the legend lies right of the canvas
+    ax.legend(bbox_to_anchor=(1.6, 1))  # the legend lies wholly right of the canvas
+    yield "legend past the edge", fig
+    # No layout: the x label hangs past the bottom edge.
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.plot([0, 1], [1, 0])
+    ax.set(xlabel="x", ylabel="y", title="a line")
+    yield "x label past the edge", fig
+    # y tick labels wholly left of the canvas, and no tick or spine near the edge to show it.
+    fig = plt.figure(figsize=(4, 3), dpi=72)
+    ax = fig.add_axes((0.01, 0.1, 0.9, 0.8))
+    ax.plot([0, 1])
+    ax.spines[:].set_visible(False)
+    ax.tick_params(axis="y", length=0, pad=10)
+    yield "tick labels past the edge", fig
+    # y tick labels longer than the margin: the edge cuts them.
+    fig = plt.figure(figsize=(4, 3), dpi=72)
+    ax = fig.add_axes((0.1, 0.1, 0.85, 0.8))
+    ax.plot([0, 1])
+    ax.set_yticks([0, 1], ["a long tick label", "another long one"])
+    yield "tick labels cut by the edge", fig
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_figure_png_measures_by_layout_where_the_pixels_cannot_tell(case, monkeypatch):
+    name, fig = list(_figures_past_the_pixels())[case]
+    measured = []
+    layout_window = _png._layout_window
+    monkeypatch.setattr(_png, "_layout_window", lambda *a: measured.append(1) or layout_window(*a))
     expected, got = _pixels(_savefig_tight(fig)), _pixels(plotting._figure_png(fig))
-    assert got.shape == expected.shape and got.shape[1] > 4 * 72 * plotting.FIGURE_SCALE
-    assert np.array_equal(got, expected)
+    assert measured, f"{name}: the box was read off the pixels"
+    # All of these reach past the canvas, so savefig draws them on a larger one.
+    assert got.shape == expected.shape and np.array_equal(got, expected), name
+
+
+def _figures_without_background_at_the_corners():
+    import matplotlib.pyplot as plt
+
+    # A line over the bottom left corner.
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=72)
+    ax.plot([0, 1], [0, 1])
+    ax.set(xlabel="x", ylabel="y", title="a line")
+    fig.tight_layout()
+    fig.add_artist(plt.Line2D([0, 0.01], [0, 0.01], color="k"))
+    yield "a line in a corner", fig
+    # An image over the whole figure, grey at its rim: grey is no background to trim.
+    fig = plt.figure(figsize=(4, 3), dpi=72)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    image = np.full((30, 40), 0.5)
+    image[10:20, 10:30] = np.linspace(0, 1, 20)
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1, aspect="auto")
+    yield "an image over the whole figure", fig
+
+
+@pytest.mark.parametrize("case", range(2))
+def test_figure_png_measures_by_layout_where_the_corners_show_no_background(case, monkeypatch):
+    name, fig = list(_figures_without_background_at_the_corners())[case]
+    windows = []
+    layout_window = _png._layout_window
+    monkeypatch.setattr(
+        _png, "_layout_window", lambda *a: windows.append(layout_window(*a)) or windows[-1]
+    )
+    expected, got = _pixels(_savefig_tight(fig)), _pixels(plotting._figure_png(fig))
+    assert windows and windows[0] is not None, f"{name}: the layout box lies inside the canvas"
+    assert got.shape == expected.shape, name
+    differ = np.abs(got - expected).max(axis=-1) > 64
+    assert differ.mean() < 0.03 and np.abs(got - expected).mean() < 4, name
 
 
 def test_figure_png_is_opaque_rgb_for_an_opaque_figure_and_keeps_alpha_otherwise():
@@ -78,5 +183,7 @@ def test_figure_png_is_opaque_rgb_for_an_opaque_figure_and_keeps_alpha_otherwise
     assert Image.open(io.BytesIO(plotting._figure_png(fig))).mode == "RGB"
     fig.patch.set_alpha(0.0)
     ax.patch.set_alpha(0.0)
-    assert Image.open(io.BytesIO(plotting._figure_png(fig))).mode == "RGBA"
-    plt.close("all")
+    png = Image.open(io.BytesIO(plotting._figure_png(fig)))
+    assert png.mode == "RGBA"
+    alpha = np.asarray(png.getchannel("A"))
+    assert alpha[0, 0] == 0 and alpha.max() == 255, "a transparent background, opaque lines"

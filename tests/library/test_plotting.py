@@ -407,9 +407,13 @@ def test_plot_histograms_one_panel_per_array():
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
     assert [ax.get_title() for ax in fig.axes] == ["input", "hidden", "out"]
+    span = (min(a.min() for a in arrays.values()), max(a.max() for a in arrays.values()))
     for ax, arr in zip(fig.axes, arrays.values(), strict=True):
         assert_labelled(ax)
-        assert sum(p.get_height() for p in ax.patches) == arr.size
+        (bars,) = ax.patches  # one filled step outline per panel, not one patch per bar
+        counts, edges, _ = bars.get_data()
+        assert len(counts) == 10 and counts.sum() == arr.size
+        np.testing.assert_allclose(edges[[0, -1]], span)  # sharex: one range for every panel
     fig = P.plot_histograms([np.arange(5.0)] * 7, ncols=5)
     assert len(fig.axes) == 7 and fig.axes[6].get_title() == "layer 7"
     fig.canvas.draw()  # panels above a removed grid cell keep their x tick labels
