@@ -1,15 +1,15 @@
 """A figure as the PNG bytes that ``show`` stores: the picture of
 ``savefig(bbox_inches="tight", pad_inches=0.1)`` at ``FIGURE_SCALE`` times the figure's dpi,
-drawn once and trimmed to what it drew.
+drawn once.
 
-``savefig`` lays out every text twice, once to measure the tight box and once on a canvas of
-the trimmed size. Here the figure is drawn once on its own canvas and the box read off the
-pixels: the rows and columns that hold anything but the figure's background. Pixels cannot
-show what falls past the canvas edge, so the box is measured the way ``savefig`` does
-(``Figure.get_tightbbox``, which lays out every tick label again) whenever something might:
-a text, legend or other artist not clipped to an axes that reaches past the edge, an axes
-whose tick labels could lie wholly beyond it, or a drawing near the edge that no measured
-artist accounts for. Where that box reaches past the canvas, ``savefig`` draws the figure.
+``savefig(bbox_inches="tight")`` lays out every text twice: once to measure the tight box,
+once more to draw on a canvas of the trimmed size. Here the figure is drawn once, on a canvas
+``MARGIN_INCHES`` larger than the figure on every side, so that what lies past the figure's
+edge (an axis label or a legend placed outside the axes) is drawn too; the box is then read
+off the pixels: the rows and columns that hold anything but the background, padded by
+``PAD_INCHES``. Only when the drawing comes within that padding of the larger canvas's edge,
+where no pixel shows how far it goes, or when a text or legend lies wholly beyond it, does
+``savefig`` measure the box and draw the figure.
 """
 
 from __future__ import annotations
@@ -27,209 +27,146 @@ FIGURE_SCALE = 2
 PNG_COMPRESS_LEVEL = 1
 #: Inches of background left around the content: matplotlib's ``savefig.pad_inches`` default.
 PAD_INCHES = 0.1
-#: Inches an axes keeps from the canvas edge on a side with tick labels: a tick label starts a
-#: tick length plus a pad (7 pt, 0.1 in, by default) outside the axes, so nearer the edge it
-#: could lie wholly beyond it, where no pixel shows it.
-_TICK_REACH = 0.25
-#: Inches from the canvas edge where a drawing must belong to a measured artist: a tick label
-#: that the edge cuts can leave the blank gap between two of its glyphs on the edge itself.
-_EDGE = 0.05
-#: Pixels a measured box is widened by: antialiasing and line widths reach past it.
-_BLEED = 2
-
-#: A pixel window (left, top, right, bottom) on the canvas, rows counted from the top; it may
-#: reach past the canvas, where the background fills it.
-Window = tuple[int, int, int, int]
+#: Inches of canvas drawn beyond the figure's edge on every side: room for the labels and
+#: legends that figures built by hand often leave hanging past it.
+MARGIN_INCHES = 0.5
 
 
 def figure_png(figure: Any) -> bytes:
     """``figure`` as PNG bytes at ``FIGURE_SCALE`` times its dpi, trimmed to its content plus
-    ``PAD_INCHES``: RGB when the figure is opaque, RGBA otherwise. The figure's dpi is
-    restored afterwards."""
+    ``PAD_INCHES``: RGB when the figure is opaque, RGBA otherwise."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buffer = io.BytesIO()
-    dpi = figure.dpi
+    dpi = figure.dpi * FIGURE_SCALE
     if not isinstance(figure.canvas, FigureCanvasAgg):  # pragma: no cover - other backends
-        figure.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi * FIGURE_SCALE)
+        figure.savefig(buffer, format="png", bbox_inches="tight", dpi=dpi)
         return buffer.getvalue()
-    figure.set_dpi(dpi * FIGURE_SCALE)
+    pixels = _draw_with_margin(figure, dpi)
+    window = None if pixels is None else _ink_window(pixels, round(PAD_INCHES * dpi))
+    if pixels is None or window is None or not _floating_artists_inside(figure):
+        figure.savefig(
+            buffer,
+            format="png",
+            bbox_inches="tight",
+            pad_inches=PAD_INCHES,
+            dpi=dpi,
+            pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
+        )
+        return buffer.getvalue()
+    _encode(pixels, window, buffer)
+    return buffer.getvalue()
+
+
+def _draw_with_margin(figure: Any, dpi: float) -> np.ndarray | None:
+    """One draw of ``figure`` at ``dpi`` on a canvas ``MARGIN_INCHES`` larger on every side,
+    as RGBA pixels (height, width, 4) uint8; ``None`` if the canvas is not the size expected.
+
+    ``savefig`` with an explicit box draws once (it measures nothing) and paints the margin in
+    the figure's face colour, as it paints the padding of a tight box.
+    """
+    import matplotlib as mpl
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    box = figure.bbox_inches.padded(MARGIN_INCHES)
+    raw = io.BytesIO()
+    # ``tight_layout()`` leaves a placeholder layout engine behind, and with any engine
+    # savefig lays the figure out once more before it draws. The placeholder lays out nothing,
+    # so it steps aside for this draw (unless the rc settings would put a real engine in its
+    # place, which is what set_layout_engine(None) does under them).
+    engine = figure.get_layout_engine()
+    automatic = mpl.rcParams["figure.autolayout"] or mpl.rcParams["figure.constrained_layout.use"]
+    idle = isinstance(engine, PlaceHolderLayoutEngine) and not automatic
+    if idle:
+        figure.set_layout_engine(None)
     try:
-        figure.canvas.draw()
-        pixels = np.asarray(figure.canvas.buffer_rgba())  # (height, width, 4) uint8
-        background = _background(figure, pixels)
-        window = None if background is None else _ink_window(figure, pixels, background)
-        if window is None:
-            box = figure.get_tightbbox(figure.canvas.get_renderer())  # inches, origin bottom left
-            window = _layout_window(box, figure.dpi, pixels.shape[:2])
-            if window is None:
-                # Past the canvas: savefig draws the figure again, on a canvas the size of the
-                # padded box; given the box, it need not measure it again.
-                figure.savefig(
-                    buffer,
-                    format="png",
-                    bbox_inches=box.padded(PAD_INCHES),
-                    dpi=figure.dpi,
-                    pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL},
-                )
-                return buffer.getvalue()
-        fill = _facecolor_pixel(figure) if background is None else background
-        _encode(pixels, window, fill, buffer)
-        return buffer.getvalue()
+        figure.savefig(raw, format="rgba", dpi=dpi, bbox_inches=box)
     finally:
-        figure.set_dpi(dpi)
+        if idle:
+            figure.set_layout_engine(engine)
+    # Agg's canvas is the box's size in pixels, each side rounded down; in floating point the
+    # product can fall either side of a whole number, so the size is the candidate that fits.
+    data = raw.getbuffer()
+    w, h = box.width * dpi, box.height * dpi
+    fits = [
+        (width, height)
+        for width in {math.floor(w), round(w)}
+        for height in {math.floor(h), round(h)}
+        if width * height * 4 == len(data)
+    ]
+    if len(fits) != 1:  # pragma: no cover - another canvas size rule
+        return None
+    width, height = fits[0]
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4)
 
 
-def _facecolor_pixel(figure: Any) -> np.ndarray:
-    """The figure's face colour as an RGBA pixel (4,) uint8."""
-    return np.array([round(255 * c) for c in figure.get_facecolor()], dtype=np.uint8)
+def _floating_artists_inside(figure: Any) -> bool:
+    """Whether every artist that may stand apart from the rest lies inside the margin.
+
+    A drawing that crosses the margin's edge shows on it (``_ink_window`` sees that), but a
+    text or legend placed wholly beyond it leaves no pixel at all. Tick and axis labels hang
+    from their axes and cross the edge if they pass it; texts and legends (of the figure or of
+    an axes, titles included) are measured: a few text layouts, not the figure's.
+    """
+    from matplotlib.axes import Axes
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+
+    renderer = figure.canvas.get_renderer()
+    inside = figure.bbox_inches.padded(MARGIN_INCHES - PAD_INCHES)
+    floating = [
+        a for a in figure.get_children() if not isinstance(a, Axes) and a is not figure.patch
+    ]
+    for ax in figure.axes:
+        floating += [a for a in ax.get_children() if isinstance(a, (Text, Legend))]
+    for artist in floating:
+        if not (artist.get_visible() and artist.get_in_layout()):
+            continue
+        if isinstance(artist, Text) and not artist.get_text():
+            continue
+        box = artist.get_window_extent(renderer)
+        if not np.isfinite(box.extents).all():
+            continue
+        x0, y0, x1, y1 = box.extents / figure.dpi  # inches, origin bottom left
+        if x0 < inside.x0 or y0 < inside.y0 or x1 > inside.x1 or y1 > inside.y1:
+            return False
+    return True
 
 
-def _background(figure: Any, pixels: np.ndarray) -> np.ndarray | None:
-    """The pixel (4,) uint8 that the figure's background left on the canvas, read off its
-    corners, or ``None`` when a corner holds anything else (a drawing reaches the corner)."""
-    corners = pixels[[0, 0, -1, -1], [0, -1, 0, -1]].astype(int)  # (4, 4)
+def _ink_window(pixels: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """The window (left, top, right, bottom) around every pixel of ``pixels`` (H, W, 4) that
+    differs from the background, widened by ``pad`` pixels on each side; ``None`` when the
+    corners disagree on the background, nothing is drawn, or the window would reach past the
+    canvas (the drawing may go on beyond it)."""
+    # One uint32 per pixel: one comparison per pixel instead of four.
+    packed = pixels.view(np.uint32)[..., 0]
+    corners = packed[[0, 0, -1, -1], [0, -1, 0, -1]]
     if np.any(corners != corners[0]):
         return None
-    if figure.patch.get_visible():
-        # Agg rounds the face colour to 8 bits its own way: within one step of ours.
-        if np.abs(corners[0] - np.array(figure.get_facecolor()) * 255).max() > 1:
-            return None
-    elif corners[0, 3] != 0:
-        return None
-    return pixels[0, 0].copy()
-
-
-def _ink_window(figure: Any, pixels: np.ndarray, background: np.ndarray) -> Window | None:
-    """The padded window around every pixel of ``pixels`` (H, W, 4) that differs from
-    ``background``, or ``None`` when the pixels cannot vouch for it (see the module's
-    docstring)."""
-    height, width = pixels.shape[:2]
-    # One uint32 per pixel: one comparison per pixel instead of four.
-    packed = np.ascontiguousarray(pixels).view(np.uint32)[..., 0]
-    ink = packed != background.view(np.uint32)[0]
+    ink = packed != corners[0]
     rows = np.flatnonzero(ink.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(ink[rows[0] : rows[-1] + 1].any(axis=0))
-    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    boxes = _measured_boxes(figure)
-    if boxes is None:
+    height, width = ink.shape
+    window = (
+        int(cols[0]) - pad,
+        int(rows[0]) - pad,
+        int(cols[-1]) + 1 + pad,
+        int(rows[-1]) + 1 + pad,
+    )
+    if window[0] < 0 or window[1] < 0 or window[2] > width or window[3] > height:
         return None
-    edge = math.ceil(_EDGE * figure.dpi)
-    near_edge = min(left, top, width - right, height - bottom) < edge
-    if near_edge and _unexplained_near_edge(ink, boxes, edge):
-        return None
-    pad = round(PAD_INCHES * figure.dpi)
-    return (left - pad, top - pad, right + pad, bottom + pad)
+    return window
 
 
-def _measured_boxes(figure: Any) -> list[Window] | None:
-    """Pixel boxes of the artists the pixels cannot vouch for, measured: every axes, and
-    every text, legend, annotation or other artist not clipped to an axes. ``None`` when one
-    of them reaches past the canvas, or an axes comes within ``_TICK_REACH`` of the edge on a
-    side where it has tick labels. Tick labels and spines lie beside their axes, so the axes'
-    box stands for them and their costly extents are not measured."""
-    from matplotlib.axes import Axes
-    from matplotlib.axis import Axis
-    from matplotlib.spines import Spine
-    from matplotlib.text import Text
-
-    canvas = figure.bbox
-    renderer = figure.canvas.get_renderer()
-    reach = _TICK_REACH * figure.dpi
-    boxes: list[Window] = []
-    todo = [artist for artist in figure.get_children() if artist is not figure.patch]
-    while todo:
-        artist = todo.pop()
-        if not (artist.get_visible() and artist.get_in_layout()) or isinstance(
-            artist, (Axis, Spine)
-        ):
-            continue
-        if isinstance(artist, Axes):
-            x0, y0, x1, y1 = artist.bbox.extents
-            if artist.axison:
-                sides = _tick_label_sides(artist)
-                x0, x1 = x0 - reach * ("left" in sides), x1 + reach * ("right" in sides)
-                y0, y1 = y0 - reach * ("bottom" in sides), y1 + reach * ("top" in sides)
-                for axis in (artist.xaxis, artist.yaxis):
-                    todo.extend((axis.label, axis.offsetText))
-            todo.extend(artist.get_default_bbox_extra_artists())  # its unclipped children
-            todo.extend(child for child in artist.get_children() if isinstance(child, Text))
-        else:
-            box = artist.get_tightbbox(renderer)
-            if box is None or not np.isfinite(box.extents).all() or not (box.width or box.height):
-                continue  # nothing drawn, as Figure.get_tightbbox skips it
-            x0, y0, x1, y1 = box.extents
-        if x0 < canvas.x0 or y0 < canvas.y0 or x1 > canvas.x1 or y1 > canvas.y1:
-            return None
-        # In rows from the top, widened by the pixels that antialiasing and line widths add.
-        rows = (canvas.height - y1, canvas.height - y0)
-        boxes.append(
-            (
-                math.floor(x0) - _BLEED,
-                math.floor(rows[0]) - _BLEED,
-                math.ceil(x1) + _BLEED,
-                math.ceil(rows[1]) + _BLEED,
-            )
-        )
-    return boxes
-
-
-def _tick_label_sides(ax: Any) -> set[str]:
-    """The sides of ``ax`` ("left", "right", "bottom", "top") that show tick labels."""
-    sides = set()
-    for axis, (first, second) in ((ax.xaxis, ("bottom", "top")), (ax.yaxis, ("left", "right"))):
-        if not axis.get_visible():
-            continue
-        for tick in [*axis.majorTicks, *axis.minorTicks]:
-            if tick.label1.get_visible() and tick.label1.get_text():
-                sides.add(first)
-            if tick.label2.get_visible() and tick.label2.get_text():
-                sides.add(second)
-    return sides
-
-
-def _unexplained_near_edge(ink: np.ndarray, boxes: list[Window], edge: int) -> bool:
-    """Whether a pixel of ``ink`` (H, W) bool within ``edge`` pixels of the canvas edge lies
-    outside every measured box: it may belong to a tick label that the edge cuts."""
-    covered = np.zeros(ink.shape, dtype=bool)
-    for left, top, right, bottom in boxes:
-        covered[max(top, 0) : max(bottom, 0), max(left, 0) : max(right, 0)] = True
-    strips = (np.s_[:edge, :], np.s_[-edge:, :], np.s_[:, :edge], np.s_[:, -edge:])
-    return any(bool(np.any(ink[strip] & ~covered[strip])) for strip in strips)
-
-
-def _layout_window(box: Any, dpi: float, shape: tuple[int, int]) -> Window | None:
-    """The window ``savefig`` cuts around ``box`` (the figure's tight box, in inches, origin
-    bottom left) on a canvas of ``shape`` (height, width) pixels at ``dpi``, or ``None`` when
-    the box reaches past the canvas."""
-    height, width = shape
-    if box.x0 < 0 or box.y0 < 0 or box.x1 * dpi > width or box.y1 * dpi > height:
-        return None
-    # savefig's canvas: the padded box, in whole pixels, the figure shifted onto it.
-    padded = box.padded(PAD_INCHES)
-    size = (int(padded.width * dpi), int(padded.height * dpi))
-    left = round(padded.x0 * dpi)
-    top = round(height - padded.y0 * dpi) - size[1]
-    return (left, top, left + size[0], top + size[1])
-
-
-def _encode(pixels: np.ndarray, window: Window, fill: np.ndarray, buffer: io.BytesIO) -> None:
-    """Write ``pixels`` (H, W, 4) uint8 cut to ``window`` to ``buffer`` as PNG, filled with
-    ``fill`` (4,) where the window reaches past the canvas (as savefig fills its padding with
-    the face colour); RGB when every pixel is opaque."""
+def _encode(pixels: np.ndarray, window: tuple[int, int, int, int], buffer: io.BytesIO) -> None:
+    """Write ``pixels`` (H, W, 4) uint8 cut to ``window`` to ``buffer`` as PNG: RGB when every
+    pixel is opaque, RGBA otherwise."""
     from PIL import Image
 
-    height, width = pixels.shape[:2]
-    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
     left, top, right, bottom = window
-    inside = (max(left, 0), max(top, 0), min(right, width), min(bottom, height))
-    if inside == window:
-        trimmed = image.crop(window)
-    else:
-        trimmed = Image.new("RGBA", (right - left, bottom - top), tuple(int(c) for c in fill))
-        trimmed.paste(image.crop(inside), (inside[0] - left, inside[1] - top))
+    trimmed = Image.fromarray(np.ascontiguousarray(pixels[top:bottom, left:right]), "RGBA")
     opaque = trimmed.getchannel("A").getextrema()[0] == 255
     (trimmed.convert("RGB") if opaque else trimmed).save(
         buffer, format="png", compress_level=PNG_COMPRESS_LEVEL
