@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,18 @@ def notebook_env() -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def _notebook_environment() -> Iterator[None]:
+    """``notebook_env()`` set in this process, inherited by the kernels nbclient starts."""
+    saved = dict(os.environ)
+    os.environ.update(notebook_env())
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def time_notebooks(
     paths: list[str | Path], *, timeout: int = 300, verbose: bool = True
 ) -> dict[str, Any]:
@@ -50,10 +64,8 @@ def time_notebooks(
     existing = [str(p) for p in map(Path, paths) if p.exists()]
     tool = _execute_notebooks_tool() if existing else None  # it loads nbclient: seconds
     notebooks = tool.find_notebooks(existing) if tool else []
-    saved = dict(os.environ)
-    os.environ.update(notebook_env())  # inherited by the kernels nbclient starts
     rows: list[dict[str, Any]] = []
-    try:
+    with _notebook_environment():
         for nb in notebooks:
             full = nb.resolve()
             rel = str(full.relative_to(ROOT)) if full.is_relative_to(ROOT) else str(nb)
@@ -68,9 +80,6 @@ def time_notebooks(
             rows.append({"path": rel, "seconds": seconds, "error": error})
             if verbose:
                 print(f"{seconds:.1f} s" + (f"  (failed: {error})" if error else ""), flush=True)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     slowest = sorted(rows, key=lambda r: r["seconds"], reverse=True)[:3]
     return {
         "notebooks": rows,
@@ -114,20 +123,14 @@ def time_startup(paths: list[str | Path], rounds: int = 3) -> dict[str, Any]:
     """
     tool = _execute_notebooks_tool()
     notebooks = tool.find_notebooks([str(p) for p in map(Path, paths) if p.exists()])
-    saved = dict(os.environ)
-    os.environ.update(notebook_env())
     seconds: dict[str, list[float]] = {name: [] for name in STARTUP_CELLS}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for _ in range(rounds):
-                for name, code in STARTUP_CELLS.items():
-                    path = Path(tmp) / f"{name}.ipynb"
-                    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-                    nbformat.write(nb, path)
-                    seconds[name].append(tool.execute(path, inplace=False))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with _notebook_environment(), tempfile.TemporaryDirectory() as tmp:
+        for name, code in STARTUP_CELLS.items():
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+            nbformat.write(nb, Path(tmp) / f"{name}.ipynb")
+        for _ in range(rounds):
+            for name in STARTUP_CELLS:
+                seconds[name].append(tool.execute(Path(tmp) / f"{name}.ipynb", inplace=False))
     kernel, plotting, torch, optimiser = (float(np.median(seconds[n])) for n in STARTUP_CELLS)
     with_torch = sum(uses_torch(nb) for nb in notebooks)
     return {
