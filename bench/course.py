@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -17,7 +18,8 @@ from typing import Any
 import nbformat
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
 def _execute_notebooks_tool() -> Any:
@@ -57,27 +59,41 @@ def time_notebooks(
 ) -> dict[str, Any]:
     """Part 3: execute each notebook (nothing is written back) and time it.
 
-    Returns ``{"notebooks": [{"path", "seconds", "error"}], "total_s", "slowest"}``;
-    a notebook that fails is timed up to its failure and its first error line kept.
-    Kernels start with ``notebook_env()``, as under ``make execute``.
+    Returns ``{"notebooks": [{"path", "seconds", "error", "fit_s", "fits", "torch_train_s",
+    "show_s", "figures"}], "total_s", "slowest", "fit_s", "fits", "torch_train_s", "show_s",
+    "figures"}``: besides its time, each notebook's seconds in ``nnscratch.fit`` (over
+    ``fits`` calls), in ``nnscratch.torch_utils.train`` and in ``show`` (drawing its
+    ``figures``), counted in the kernel by ``course_probe.py``. A notebook that fails is
+    timed up to its failure and its first error line kept. Kernels start with
+    ``notebook_env()``, as under ``make execute``, and a throw-away IPython profile.
     """
     existing = [str(p) for p in map(Path, paths) if p.exists()]
     tool = _execute_notebooks_tool() if existing else None  # it loads nbclient: seconds
     notebooks = tool.find_notebooks(existing) if tool else []
     rows: list[dict[str, Any]] = []
-    with _notebook_environment():
-        for nb in notebooks:
+    with _notebook_environment(), tempfile.TemporaryDirectory() as tmp:
+        startup = Path(tmp, "profile_default", "startup")
+        startup.mkdir(parents=True)
+        # One expression, so that no name lands in the notebooks' namespace (where start-up
+        # files run): the probe runs as a module of its own.
+        (startup / "00-course-probe.py").write_text(
+            f"__import__('runpy').run_path({str(HERE / 'course_probe.py')!r})\n"
+        )
+        os.environ["IPYTHONDIR"] = tmp
+        for i, nb in enumerate(notebooks):
             full = nb.resolve()
             rel = str(full.relative_to(ROOT)) if full.is_relative_to(ROOT) else str(nb)
             if verbose:
                 print(f"  executing {rel} ...", end=" ", flush=True)
+            probe = Path(tmp, f"probe-{i}.json")
+            os.environ["NNSCRATCH_BENCH_PROBE"] = str(probe)
             start, error = time.perf_counter(), None
             try:
                 seconds = tool.execute(nb, inplace=False, timeout=timeout)
             except Exception as exc:  # a broken notebook is reported, not fatal to the bench
                 seconds = time.perf_counter() - start
                 error = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
-            rows.append({"path": rel, "seconds": seconds, "error": error})
+            rows.append({"path": rel, "seconds": seconds, "error": error, **_probed(probe)})
             if verbose:
                 print(f"{seconds:.1f} s" + (f"  (failed: {error})" if error else ""), flush=True)
     slowest = sorted(rows, key=lambda r: r["seconds"], reverse=True)[:3]
@@ -88,7 +104,25 @@ def time_notebooks(
         "total_s": float(sum(r["seconds"] for r in rows)),
         "max_s": float(max((r["seconds"] for r in rows), default=0.0)),
         "slowest": [{"path": r["path"], "seconds": r["seconds"]} for r in slowest],
+        **{key: float(sum(r[key] for r in rows)) for key in PROBED},
+        "figures": int(sum(r["figures"] for r in rows)),
+        "fits": int(sum(r["fits"] for r in rows)),
     }
+
+
+#: What ``course_probe.py`` counts in each notebook's kernel: seconds in ``fit``, in torch's
+#: ``train`` and in ``show``.
+PROBED = ("fit_s", "torch_train_s", "show_s")
+
+
+def _probed(path: Path) -> dict[str, Any]:
+    # The totals the kernel wrote; zeros if it wrote none (it died before its start-up file ran).
+    try:
+        got = json.loads(path.read_text())
+    except (OSError, ValueError):
+        got = {}
+    counts = {"figures": int(got.get("show_n", 0)), "fits": int(got.get("fit_n", 0))}
+    return {**{key: float(got.get(key, 0.0)) for key in PROBED}, **counts}
 
 
 #: The start-up costs a notebook pays before its lesson runs, each cell adding one to the one

@@ -209,10 +209,13 @@ def table(results: dict[str, Any]) -> str:
             + f"; slowest: {slow}",
             "",
             *_startup_lines(c.get("startup")),
-            "| notebook | seconds |",
-            "|---|---:|",
+            *_breakdown_lines(c),
+            "| notebook | seconds | in fit | in torch train | in show (figures) |",
+            "|---|---:|---:|---:|---:|",
             *(
-                f"| {r['path']} | {r['seconds']:.1f}{' (failed)' if r['error'] else ''} |"
+                f"| {r['path']} | {r['seconds']:.1f}{' (failed)' if r['error'] else ''} | "
+                f"{r.get('fit_s', 0):.1f} | {r.get('torch_train_s', 0):.1f} | "
+                f"{r.get('show_s', 0):.1f} ({r.get('figures', 0)}) |"
                 for r in sorted(c["notebooks"], key=lambda r: r["seconds"], reverse=True)
             ),
             "",
@@ -247,6 +250,22 @@ def _startup_lines(s: dict[str, Any] | None) -> list[str]:
         f"{s['notebooks_with_torch']} of them with torch: {s['floor_s']:.0f} s before any lesson "
         f"runs. The first step of a torch optimiser adds {s['optimiser_first_step_s']:.2f} s "
         "(torch imports its compiler package then)",
+        "",
+    ]
+
+
+def _breakdown_lines(c: dict[str, Any]) -> list[str]:
+    # Where the course's time goes, as counted in the kernels (bench/course_probe.py).
+    if "fit_s" not in c:
+        return []
+    floor = c.get("startup", {}).get("floor_s")
+    rest = c["total_s"] - c["fit_s"] - c["torch_train_s"] - c["show_s"] - (floor or 0)
+    return [
+        f"Where the {c['total_s']:.0f} s go: {c['fit_s']:.1f} s training in nnscratch's `fit`, "
+        f"{c['torch_train_s']:.1f} s in torch's `train`, {c['show_s']:.1f} s drawing "
+        f"{c['figures']} figures with `show`"
+        + (f", the start-up floor {floor:.0f} s" if floor is not None else "")
+        + f"; everything else {rest:.0f} s",
         "",
     ]
 

@@ -273,3 +273,52 @@ def test_startup_floor_counts_only_notebooks_whose_code_imports_torch(tmp_path):
     }})  # fmt: skip
     assert "a kernel 0.80 s" in text and "import torch 1.50 s" in text
     assert "1 of them with torch: 5 s before any lesson runs" in text
+
+
+def test_course_timing_counts_fit_and_show_in_the_kernel(tmp_path):
+    # Where a notebook's time goes is counted in its kernel by bench/course_probe.py: two
+    # fits (one of them inside a helper the notebook defines after importing fit by name)
+    # and one figure; a notebook that does neither reports zeros. The notebook reuses names
+    # the probe has (notebook 01 has a `totals`): the probe must not live in its namespace.
+    import nbformat
+
+    lesson = [
+        "import matplotlib.pyplot as plt\nimport numpy as np\nimport nnscratch as nn\n"
+        "from nnscratch import fit\nfrom nnscratch.plotting import show\n"
+        "from nnscratch.optim import SGD",
+        "X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40) % 2\n"
+        "def train():\n    net = nn.MLP([2, 4, 2], rng=0)\n"
+        "    return fit(net, nn.CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y,\n"
+        "               epochs=3, batch_size=8, verbose=False)\n"
+        "time = json = totals = None\n"
+        "train()\nnet = nn.MLP([2, 2], rng=0)\n"
+        "nn.fit(net, nn.CrossEntropyLoss(), SGD(net.parameters(), lr=0.1), X, y, epochs=1,\n"
+        "       batch_size=40, verbose=False)",
+        "plt.plot([0, 1], [1, 0])\nshow('A line falling from 1 to 0.')",
+    ]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name, sources in (("a_lesson.ipynb", lesson), ("b_plain.ipynb", ["x = 1"])):
+        cells = [nbformat.v4.new_code_cell(s) for s in sources]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / name)
+
+    c = course.time_notebooks([folder], verbose=False)
+    assert c["failed"] == 0, c["notebooks"]
+    lesson_row, plain_row = c["notebooks"]
+    assert lesson_row["fit_s"] > 0 and lesson_row["show_s"] > 0
+    assert (lesson_row["fits"], lesson_row["figures"]) == (2, 1)
+    assert lesson_row["fit_s"] + lesson_row["show_s"] < lesson_row["seconds"]
+    assert (plain_row["fit_s"], plain_row["show_s"], plain_row["fits"]) == (0, 0, 0)
+    assert c["fit_s"] == lesson_row["fit_s"] and c["figures"] == 1 and c["torch_train_s"] == 0
+    text = run.table({"meta": META, "course": c})
+    assert "drawing 1 figures with `show`" in text and "| in fit |" in text
+
+
+def test_course_probe_wraps_functions_that_exist():
+    # A renamed module or function would leave the probe counting nothing, silently.
+    import importlib
+
+    from bench import course_probe
+
+    for module, (attr, _) in course_probe.TARGETS.items():
+        assert callable(getattr(importlib.import_module(module), attr)), (module, attr)
