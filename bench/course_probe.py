@@ -2,9 +2,9 @@
 
 ``bench.course.time_notebooks`` runs this file (``runpy.run_path``, in a namespace of its own,
 not the notebook's) from the start-up folder of a throw-away IPython profile (``IPYTHONDIR``)
-for the kernels it starts. In each kernel it counts the
-seconds spent in three library functions and writes the totals, after every call, to the
-JSON file named by ``$NNSCRATCH_BENCH_PROBE``:
+for the kernels it starts. In each kernel it counts the seconds spent in three library
+functions and writes the totals, after every call, to the JSON file named by
+``$NNSCRATCH_BENCH_PROBE``:
 
 * ``fit``: ``nnscratch.fit``, training with the NumPy library;
 * ``torch_train``: ``nnscratch.torch_utils.train``, training with torch;
